@@ -1,0 +1,154 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { z } from 'zod';
+import { SECRET_KEYS, settingsFileSchema, type SettingsFile } from './schema';
+
+/** Environment variables of the form SNOW_CONNECTOR__Connections__Main__Password override file values. */
+export const ENV_OVERRIDE_PREFIX = 'SNOW_CONNECTOR__';
+export const CONFIG_PATH_ENV = 'SNOW_CONNECTOR_CONFIG';
+export const DEFAULT_CONFIG_FILE = 'appsettings.agent.json';
+
+export interface LoadedConfig {
+  /** The file the settings came from, or undefined when running on embedded defaults. */
+  file: string | undefined;
+  settings: SettingsFile;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    super(
+      `Invalid configuration in ${source} (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +
+        problems.map((problem) => `  - ${problem}`).join('\n'),
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+export function resolveConfigPath(
+  explicitPath: string | undefined,
+  env: NodeJS.ProcessEnv,
+  cwd = process.cwd(),
+): string | undefined {
+  const chosen = explicitPath ?? env[CONFIG_PATH_ENV];
+  if (chosen) return path.resolve(cwd, chosen);
+  const conventional = path.resolve(cwd, DEFAULT_CONFIG_FILE);
+  return existsSync(conventional) ? conventional : undefined;
+}
+
+type JsonObject = Record<string, unknown>;
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function readSettingsFile(file: string): JsonObject {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigError(file, [
+      code === 'ENOENT' ? 'the file does not exist' : `the file cannot be read (${code})`,
+    ]);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch (error) {
+    // JSON.parse names the position but not the offending text, so no value leaks from here.
+    throw new ConfigError(file, [`the file is not valid JSON: ${(error as Error).message}`]);
+  }
+  if (!isObject(parsed)) throw new ConfigError(file, ['the file must hold a JSON object at the top level']);
+  return parsed;
+}
+
+/** Mirrors .NET configuration: `__` separates levels; existing keys are matched case-insensitively. */
+function applyEnvOverrides(settings: JsonObject, env: NodeJS.ProcessEnv): string[] {
+  const applied: string[] = [];
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith(ENV_OVERRIDE_PREFIX) || value === undefined) continue;
+    const keys = name.slice(ENV_OVERRIDE_PREFIX.length).split('__').filter(Boolean);
+    if (keys.length === 0) continue;
+    let node = settings;
+    keys.forEach((key, index) => {
+      const existing =
+        Object.keys(node).find((candidate) => candidate.toLowerCase() === key.toLowerCase()) ?? key;
+      if (index === keys.length - 1) {
+        node[existing] = value;
+        return;
+      }
+      if (!isObject(node[existing])) node[existing] = {};
+      node = node[existing] as JsonObject;
+    });
+    applied.push(keys.join('.'));
+  }
+  const taskQueue = env.TEMPORAL_TASK_QUEUE;
+  if (taskQueue) setPath(settings, ['TicketConnector', 'Temporal', 'TaskQueue'], taskQueue);
+  return applied;
+}
+
+function setPath(settings: JsonObject, keys: string[], value: unknown): void {
+  let node = settings;
+  for (const key of keys.slice(0, -1)) {
+    if (!isObject(node[key])) node[key] = {};
+    node = node[key] as JsonObject;
+  }
+  node[keys[keys.length - 1] as string] = value;
+}
+
+function collectSecrets(value: unknown, found: string[] = []): string[] {
+  if (!isObject(value)) return found;
+  for (const [key, child] of Object.entries(value)) {
+    // Very short values would mask ordinary words; reports never print values, so this is only a backstop.
+    if (SECRET_KEYS.has(key) && typeof child === 'string' && child.length >= 4) found.push(child);
+    else collectSecrets(child, found);
+  }
+  return found;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const where = issue.path.length > 0 ? issue.path.map(String).join('.') : '(top level)';
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return issue.keys
+        .map(
+          (key) =>
+            `${issue.path.length > 0 ? `${where}.` : ''}${key}: is not a known setting (check the spelling)`,
+        )
+        .join('\n  - ');
+    case 'invalid_key':
+      return `${where}: ${issue.issues.map((inner) => inner.message).join('; ')}`;
+    default:
+      return `${where}: ${issue.message}`;
+  }
+}
+
+/**
+ * Validates raw settings (already parsed JSON) into typed settings.
+ * Every problem is reported at once, by key; values are never echoed, and any secret that might still
+ * surface in a message is masked.
+ */
+export function parseSettings(raw: JsonObject, source: string): SettingsFile {
+  const result = settingsFileSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const secrets = collectSecrets(raw);
+  const problems = result.error.issues.map((issue) =>
+    secrets.reduce((text, secret) => text.split(secret).join('***'), describeIssue(issue)),
+  );
+  throw new ConfigError(source, problems);
+}
+
+export function loadConfig(
+  options: { file?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): LoadedConfig {
+  const env = options.env ?? process.env;
+  const file = resolveConfigPath(options.file, env, options.cwd);
+  const raw = file ? readSettingsFile(file) : {};
+  const overridden = applyEnvOverrides(raw, env);
+  const source = file ?? 'embedded defaults';
+  const described = overridden.length > 0 ? `${source} (with environment overrides)` : source;
+  return { file, settings: parseSettings(raw, described) };
+}

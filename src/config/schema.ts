@@ -1,0 +1,225 @@
+import { msToNumber } from '@temporalio/common/lib/time';
+import { z } from 'zod';
+import { isLoopbackHost } from './loopback';
+
+/**
+ * The configuration file is compatible with Identity Manager's `appsettings.agent.json`: ServiceNow
+ * connections live under `Connections.<Identifier>` with string values, exactly as the reference agent
+ * writes them. The connector's own settings live beside them under `TicketConnector`.
+ */
+
+export const CONNECTION_IDENTIFIER = /^[A-Za-z][A-Za-z0-9.-]*$/;
+
+/** Keys whose values are never echoed anywhere (reports, logs, errors). */
+export const SECRET_KEYS = new Set(['Password', 'ClientSecret', 'ApiKey', 'BearerToken']);
+
+const nonEmpty = (what: string) => z.string().trim().min(1, `must not be empty (expected ${what})`);
+
+function secureUrl(what: string) {
+  return z.string().superRefine((value, ctx) => {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `is not a valid URL (expected ${what})` });
+      return;
+    }
+    if (url.protocol === 'https:') return;
+    if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) return;
+    ctx.addIssue({
+      code: 'custom',
+      message: `must use https (plain http is allowed for loopback addresses only); expected ${what}`,
+    });
+  });
+}
+
+/** The reference writes numbers as strings; accept both, reject anything that is not a whole number in range. */
+function integerString(min: number, max: number) {
+  return z
+    .union([z.string(), z.number()], { error: `must be a whole number from ${min} to ${max}` })
+    .transform((value, ctx) => {
+      const text = String(value).trim();
+      const parsed = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+      if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
+        ctx.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max}` });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+}
+
+function booleanString() {
+  return z
+    .union([z.boolean(), z.enum(['true', 'false', 'True', 'False'])], {
+      error: 'must be true or false',
+    })
+    .transform((value) => value === true || value === 'true' || value === 'True');
+}
+
+/** Durations as Temporal writes them: `90s`, `1m`, `1 hour`, `2d`, or milliseconds as a number. */
+function duration(what: string) {
+  return z
+    .union([z.string(), z.number()], { error: `must be a duration such as "30s", "5m" or "1h" (${what})` })
+    .transform((value, ctx) => {
+      let ms: number;
+      try {
+        ms = msToNumber(value as Parameters<typeof msToNumber>[0]);
+      } catch {
+        ms = Number.NaN;
+      }
+      if (!Number.isFinite(ms) || ms <= 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be a positive duration such as "30s", "5m" or "1h" (${what})`,
+        });
+        return z.NEVER;
+      }
+      return ms;
+    });
+}
+
+/** The reference writes unset values as "" (e.g. `"ClientSecret": ""`): treat them as absent. */
+function withoutEmptyStrings(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== ''));
+}
+
+const connectionFields = z
+  .strictObject({
+    Server: secureUrl('the Table API base URL, e.g. https://instance.service-now.com/api/now/table'),
+    Login: z.string().optional(),
+    Password: z.string().optional(),
+    ClientId: z.string().optional(),
+    ClientSecret: z.string().optional(),
+    OAuth2Url: secureUrl(
+      'the OAuth token URL, e.g. https://instance.service-now.com/oauth_token.do',
+    ).optional(),
+    TicketCookieDirectoryPath: z.string().optional(),
+    ResponseSizeLimit: integerString(1, 10_000).default(1000),
+  })
+  .superRefine(
+    (connection, ctx) => {
+      // Runs even when other fields failed (see `when`), so the input may hold values of any type.
+      const fields = connection as Record<string, unknown>;
+      const has = (key: string) => typeof fields[key] === 'string' && fields[key].trim() !== '';
+      const oauthKeys = ['ClientId', 'ClientSecret', 'OAuth2Url'] as const;
+      const oauthParts = oauthKeys.filter(has).length;
+      if (oauthParts > 0 && oauthParts < 3) {
+        for (const key of oauthKeys.filter((candidate) => !has(candidate))) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: 'is missing: OAuth needs ClientId, ClientSecret and OAuth2Url together',
+          });
+        }
+      }
+      // OAuth's client_credentials grant needs no user; every other mode needs both halves of the login.
+      if (has('Login') !== has('Password')) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [has('Login') ? 'Password' : 'Login'],
+          message: 'is missing: Login and Password go together',
+        });
+      }
+      if (oauthParts === 0 && !has('Login')) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['Login'],
+          message:
+            'is missing: set Login and Password (Basic auth) or ClientId, ClientSecret and OAuth2Url (OAuth)',
+        });
+      }
+    },
+    // Report missing credentials together with typos elsewhere in the same connection, not one run later.
+    { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
+  );
+
+export const connectionSchema = z.preprocess(withoutEmptyStrings, connectionFields);
+
+const impact = z.enum(['Low', 'Medium', 'High'], { error: 'must be Low, Medium or High' });
+
+export const resourceTypeMappingSchema = z.strictObject({
+  Connection: z.string().regex(CONNECTION_IDENTIFIER, 'must be a connection identifier'),
+  Table: z
+    .enum(['incident', 'sc_request'], { error: 'must be "incident" or "sc_request"' })
+    .default('incident'),
+  CallerId: nonEmpty('the caller: a sys_user sys_id or user_name'),
+  Category: z.string().optional(),
+  Subcategory: z.string().optional(),
+  Impact: impact.default('Low'),
+  Urgency: impact.default('Low'),
+  TitleTemplate: nonEmpty('a Handlebars template for the ticket title'),
+  DescriptionTemplate: nonEmpty('a Handlebars template for the ticket description'),
+  AdditionalText: z.string().optional(),
+  TicketSynchroIsNotAvailable: booleanString().default(false),
+});
+
+export const temporalSchema = z.strictObject({
+  Address: nonEmpty('host:port of the Temporal frontend').optional(),
+  Namespace: nonEmpty('a Temporal namespace').optional(),
+  TaskQueue: nonEmpty('a task queue name').default('servicenow-tickets'),
+});
+
+export const pollingSchema = z
+  .strictObject({
+    FirstCheckAfter: duration('first status check after the ticket is created').default(60_000),
+    MaxInterval: duration('longest wait between two status checks').default(3_600_000),
+    BackoffCoefficient: z.coerce
+      .number({ error: 'must be a number from 1 to 10' })
+      .min(1, 'must be at least 1')
+      .max(10, 'must be at most 10')
+      .default(2),
+    Jitter: z.coerce
+      .number({ error: 'must be a fraction from 0 to 0.5' })
+      .min(0, 'must be at least 0')
+      .max(0.5, 'must be at most 0.5')
+      .default(0.1),
+  })
+  .refine((polling) => polling.MaxInterval >= polling.FirstCheckAfter, {
+    path: ['MaxInterval'],
+    message: 'must not be shorter than FirstCheckAfter',
+  });
+
+export const workerSchema = z.strictObject({
+  HealthPort: integerString(0, 65_535).optional(),
+});
+
+export const ticketConnectorSchema = z.strictObject({
+  Temporal: temporalSchema.default(() => temporalSchema.parse({})),
+  Polling: pollingSchema.default(() => pollingSchema.parse({})),
+  DataDirectory: nonEmpty('a folder for local state').default('data'),
+  Worker: workerSchema.default(() => workerSchema.parse({})),
+  ResourceTypeMappings: z
+    .record(z.string().min(1, 'resource type identifiers must not be empty'), resourceTypeMappingSchema)
+    .default({}),
+});
+
+export const settingsFileSchema = z
+  .looseObject({
+    Connections: z
+      .record(
+        z.string().regex(CONNECTION_IDENTIFIER, {
+          message:
+            'connection identifiers must start with a letter and contain only letters, digits, "." and "-"',
+        }),
+        connectionSchema,
+      )
+      .default({}),
+    TicketConnector: ticketConnectorSchema.default(() => ticketConnectorSchema.parse({})),
+  })
+  .superRefine((file, ctx) => {
+    for (const [resourceType, mapping] of Object.entries(file.TicketConnector.ResourceTypeMappings)) {
+      if (!(mapping.Connection in file.Connections)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['TicketConnector', 'ResourceTypeMappings', resourceType, 'Connection'],
+          message: `names a connection that is not defined under Connections`,
+        });
+      }
+    }
+  });
+
+export type SettingsFile = z.output<typeof settingsFileSchema>;
+export type ConnectionSettings = z.output<typeof connectionSchema>;
+export type ResourceTypeMapping = z.output<typeof resourceTypeMappingSchema>;
+export type PollingSettings = z.output<typeof pollingSchema>;
