@@ -1,0 +1,27 @@
+import { Command } from 'commander';
+import { registerConfigCommands } from './configCommands';
+import { registerSelfCheckCommand } from './selfCheckCommand';
+import { CliError } from './errors';
+import { version } from '../version';
+
+export function buildProgram(): Command {
+  const program = new Command('snow-ticket')
+    .description('ServiceNow ticket connector for identity governance, on Temporal')
+    .version(version)
+    .option(
+      '-c, --config <file>',
+      'settings file (default: $SNOW_CONNECTOR_CONFIG or ./appsettings.agent.json)',
+    )
+    .showHelpAfterError();
+  registerConfigCommands(program);
+  registerSelfCheckCommand(program);
+  return program;
+}
+
+buildProgram()
+  .parseAsync()
+  .catch((error: unknown) => {
+    // Our errors carry operator-ready messages; anything else is a bug and keeps its stack.
+    console.error(error instanceof CliError ? error.message : error);
+    process.exitCode = error instanceof CliError ? error.exitCode : 1;
+  });

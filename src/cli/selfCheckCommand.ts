@@ -1,0 +1,28 @@
+import { Client, Connection } from '@temporalio/client';
+import type { Command } from 'commander';
+import { resolveTemporalTarget } from '../config/temporalConnection';
+import { selfCheckWorkflow } from '../workflows';
+import { loadCliConfig } from './loadCliConfig';
+
+export function registerSelfCheckCommand(program: Command): void {
+  program
+    .command('self-check')
+    .description('run a workflow and an activity through the worker to prove the stack works')
+    .option('--timeout <seconds>', 'give up after this many seconds', '30')
+    .action(async (options: { timeout: string }, command: Command) => {
+      const { settings } = loadCliConfig(command);
+      const target = resolveTemporalTarget(settings);
+      const connection = await Connection.connect(target.connectionOptions);
+      try {
+        const client = new Client({ connection, namespace: target.namespace });
+        const result = await client.workflow.execute(selfCheckWorkflow, {
+          taskQueue: target.taskQueue,
+          workflowId: `self-check-${Date.now()}`,
+          workflowExecutionTimeout: `${Number(options.timeout)}s`,
+        });
+        console.log(JSON.stringify(result, null, 2));
+      } finally {
+        await connection.close();
+      }
+    });
+}

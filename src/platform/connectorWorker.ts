@@ -1,0 +1,30 @@
+import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import type { SettingsFile } from '../config/schema';
+import type { TemporalTarget } from '../config/temporalConnection';
+import { version } from '../version';
+
+export interface ConnectorWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  settings: SettingsFile;
+  /** Pre-built workflow code (tests bundle once per process); by default the worker bundles at start. */
+  workflowBundle?: WorkflowBundle;
+}
+
+export async function createConnectorWorker(options: ConnectorWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    activities: createActivities({ settings: options.settings, version }),
+    ...(options.workflowBundle
+      ? { workflowBundle: options.workflowBundle }
+      : { workflowsPath: require.resolve('../workflows') }),
+  });
+}
+
+export async function connectWorker(target: TemporalTarget): Promise<NativeConnection> {
+  return NativeConnection.connect(target.connectionOptions);
+}

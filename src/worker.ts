@@ -1,0 +1,64 @@
+/**
+ * The connector's worker: polls the task queue and runs provisioning workflows and their activities.
+ * Configuration comes from appsettings.agent.json (see README) and TEMPORAL_* environment variables.
+ */
+import { loadConfig, ConfigError, type LoadedConfig } from './config/load';
+import { resolveTemporalTarget } from './config/temporalConnection';
+import { connectWorker, createConnectorWorker } from './platform/connectorWorker';
+import { startHealthServer } from './platform/healthServer';
+
+export interface RunningWorker {
+  /** Resolves when the worker has stopped (after shutdown() or a fatal error). */
+  done: Promise<void>;
+  shutdown(): Promise<void>;
+  taskQueue: string;
+  namespace: string;
+  address: string;
+}
+
+export async function startWorker(
+  config: LoadedConfig,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RunningWorker> {
+  const target = resolveTemporalTarget(config.settings, env);
+  const connection = await connectWorker(target);
+  const worker = await createConnectorWorker({
+    connection,
+    namespace: target.namespace,
+    taskQueue: target.taskQueue,
+    settings: config.settings,
+  });
+  const healthPort = env.WORKER_HEALTH_PORT ?? config.settings.TicketConnector.Worker.HealthPort;
+  const health = healthPort === undefined ? undefined : await startHealthServer(worker, Number(healthPort));
+  const done = worker.run().finally(async () => {
+    health?.close();
+    await connection.close();
+  });
+  return {
+    done,
+    taskQueue: target.taskQueue,
+    namespace: target.namespace,
+    address: target.connectionOptions.address ?? '',
+    async shutdown() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await done;
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const running = await startWorker(config);
+  console.log(
+    `Worker polling task queue "${running.taskQueue}" in namespace "${running.namespace}" at ${running.address} ` +
+      `(config: ${config.file ?? 'embedded defaults'})`,
+  );
+  await running.done;
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error instanceof ConfigError ? error.message : error);
+    process.exit(1);
+  });
+}
