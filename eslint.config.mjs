@@ -28,7 +28,10 @@ export default tseslint.config(
       '@typescript-eslint/no-restricted-imports': [
         'error',
         {
-          paths: builtinModules.map((name) => ({ name, message: 'Workflow code must not use Node built-ins.' })),
+          paths: builtinModules.map((name) => ({
+            name,
+            message: 'Workflow code must not use Node built-ins.',
+          })),
           patterns: [
             { group: ['node:*'], message: 'Workflow code must not use Node built-ins.' },
             {
@@ -58,9 +61,14 @@ export default tseslint.config(
     files: ['test/**/*.ts'],
     rules: {
       // node:test's describe/test return promises that the runner itself tracks.
-      '@typescript-eslint/no-floating-promises': ['error', { allowForKnownSafeCalls: [
-        { from: 'package', package: 'node:test', name: ['describe', 'test', 'it', 'suite'] },
-      ] }],
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['describe', 'test', 'it', 'suite'] },
+          ],
+        },
+      ],
     },
   },
 );

