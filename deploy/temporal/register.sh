@@ -47,16 +47,37 @@ run_idempotent() {
   done
 }
 
+# retry_until DESCRIPTION COMMAND...: runs COMMAND until it succeeds, at most MAX_TRIES times.
+retry_until() {
+  what="$1"
+  shift
+  tries=0
+  until "$@"; do
+    tries=$((tries + 1))
+    if [ "$tries" -ge "$MAX_TRIES" ]; then
+      log "$what: still not done after $tries attempts; giving up"
+      return 1
+    fi
+    sleep "$SLEEP_SECONDS"
+  done
+}
+
+server_serving() {
+  temporal operator cluster health --address "$ADDRESS" 2>/dev/null | grep -q SERVING
+}
+
+search_attribute_listed() {
+  temporal operator search-attribute list --address "$ADDRESS" --namespace "$NAMESPACE" 2>/dev/null | grep -qw "$1"
+}
+
+all_search_attributes_listed() {
+  for name in $SEARCH_ATTRIBUTES; do
+    search_attribute_listed "$name" || return 1
+  done
+}
+
 log "waiting for the Temporal server at $ADDRESS (up to $MAX_TRIES x ${SLEEP_SECONDS}s)"
-tries=0
-until temporal operator cluster health --address "$ADDRESS" 2>/dev/null | grep -q SERVING; do
-  tries=$((tries + 1))
-  if [ "$tries" -ge "$MAX_TRIES" ]; then
-    log "the Temporal server at $ADDRESS is not serving after $tries attempts; giving up"
-    exit 1
-  fi
-  sleep "$SLEEP_SECONDS"
-done
+retry_until "the Temporal server at $ADDRESS" server_serving || exit 1
 log "server is serving"
 
 if temporal operator namespace describe --address "$ADDRESS" --namespace "$NAMESPACE" >/dev/null 2>&1; then
@@ -66,32 +87,19 @@ else
     temporal operator namespace create --address "$ADDRESS" --namespace "$NAMESPACE" --retention "$RETENTION"
 fi
 
+# Checked first: the CLI reports success for an attribute that already exists, which would read as "created".
 for name in $SEARCH_ATTRIBUTES; do
-  run_idempotent "search attribute $name (Keyword)" \
-    temporal operator search-attribute create --address "$ADDRESS" --namespace "$NAMESPACE" \
-    --name "$name" --type Keyword
+  if search_attribute_listed "$name"; then
+    log "search attribute $name (Keyword): already exists"
+  else
+    run_idempotent "search attribute $name (Keyword)" \
+      temporal operator search-attribute create --address "$ADDRESS" --namespace "$NAMESPACE" \
+      --name "$name" --type Keyword
+  fi
 done
 
 # Creation is asynchronous on some visibility stores; only report success once every attribute is listed,
 # so the worker never starts workflows that upsert an attribute the server does not know yet.
-tries=0
-while :; do
-  listed="$(temporal operator search-attribute list --address "$ADDRESS" --namespace "$NAMESPACE" 2>/dev/null || true)"
-  missing=""
-  for name in $SEARCH_ATTRIBUTES; do
-    if ! printf '%s\n' "$listed" | grep -qw "$name"; then
-      missing="$missing $name"
-    fi
-  done
-  if [ -z "$missing" ]; then
-    break
-  fi
-  tries=$((tries + 1))
-  if [ "$tries" -ge "$MAX_TRIES" ]; then
-    log "search attributes still missing after $tries attempts:$missing"
-    exit 1
-  fi
-  sleep "$SLEEP_SECONDS"
-done
+retry_until "listing the search attributes" all_search_attributes_listed || exit 1
 
 log "namespace $NAMESPACE is ready with search attributes: $SEARCH_ATTRIBUTES"

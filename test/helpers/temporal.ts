@@ -28,14 +28,16 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
   return env;
 }
 
-/** A real Temporal dev server (in-memory, loopback only, no UI) with the connector's search attributes. */
-export async function createDevServerEnv(): Promise<TestWorkflowEnvironment> {
+/** A real Temporal dev server (in-memory, loopback only, no UI), by default with the connector's search attributes. */
+export async function createDevServerEnv(
+  options: { registerSearchAttributes?: boolean } = {},
+): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: requireBinary('cli') },
       ip: '127.0.0.1',
       ui: false,
-      searchAttributes: [...customSearchAttributes],
+      searchAttributes: options.registerSearchAttributes === false ? [] : [...customSearchAttributes],
       extraArgs: ['--log-level', 'error'],
     },
   });
