@@ -59,6 +59,6 @@ async function main(): Promise<void> {
 if (require.main === module) {
   main().catch((error: unknown) => {
     console.error(error instanceof ConfigError ? error.message : error);
-    process.exit(1);
+    process.exit(error instanceof ConfigError ? 2 : 1);
   });
 }

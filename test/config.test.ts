@@ -87,6 +87,13 @@ function problemsOf(content: unknown, env: NodeJS.ProcessEnv = {}): ConfigError 
 }
 
 describe('settings file', () => {
+  test('accepts comments and trailing commas, as .NET configuration does', () => {
+    const { settings } = load(
+      '{\n  // local overrides\n  "TicketConnector": { "DataDirectory": "state", },\n}',
+    );
+    assert.equal(settings.TicketConnector.DataDirectory, 'state');
+  });
+
   test('loads a reference-compatible file with string values and keeps unrelated sections', () => {
     const { settings } = load(validFile);
     const main = settings.Connections.ServiceNowFulfill;
@@ -145,8 +152,11 @@ describe('settings file', () => {
     );
   });
 
-  test('explains a file that is not JSON or missing', () => {
-    assert.match(problemsOf('{ "Connections": ').message, /is not valid JSON/);
+  test('explains a file that is not JSON or missing, without quoting its text', () => {
+    const broken = problemsOf(`{\n  "Connections": {\n    "A": { "Password": ${SECRET_PASSWORD} }\n  }\n}`);
+    assert.match(broken.message, /^ {2}- line 3, column 24: the file is not valid JSON \(InvalidSymbol\)$/m);
+    assert.equal(broken.problems.length, 1);
+    assert.ok(!broken.message.includes(SECRET_PASSWORD), broken.message);
     assert.throws(
       () => loadConfig({ file: path.join(tempDir(), 'absent.json'), env: {} }),
       /the file does not exist/,

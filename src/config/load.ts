@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import type { z } from 'zod';
 import { SECRET_KEYS, settingsFileSchema, type SettingsFile } from './schema';
 
@@ -54,35 +55,35 @@ function readSettingsFile(file: string): JsonObject {
       code === 'ENOENT' ? 'the file does not exist' : `the file cannot be read (${code})`,
     ]);
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text.replace(/^\uFEFF/, ''));
-  } catch (error) {
-    // JSON.parse names the position but not the offending text, so no value leaks from here.
-    throw new ConfigError(file, [`the file is not valid JSON: ${(error as Error).message}`]);
+  // .NET reads appsettings files with comments and trailing commas, so we do too. jsonc-parser also
+  // reports errors by offset; JSON.parse would quote the text around the error, which may be a secret.
+  const errors: ParseError[] = [];
+  const parsed: unknown = parseJsonc(text.replace(/^\uFEFF/, ''), errors, { allowTrailingComma: true });
+  const [first] = errors;
+  if (first) {
+    // Later errors are mostly echoes of the first one.
+    const { line, column } = lineAndColumn(text, first.offset);
+    throw new ConfigError(file, [
+      `line ${line}, column ${column}: the file is not valid JSON (${printParseErrorCode(first.error)})`,
+    ]);
   }
   if (!isObject(parsed)) throw new ConfigError(file, ['the file must hold a JSON object at the top level']);
   return parsed;
 }
 
-/** Mirrors .NET configuration: `__` separates levels; existing keys are matched case-insensitively. */
+function lineAndColumn(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, offset).split('\n');
+  return { line: before.length, column: (before[before.length - 1]?.length ?? 0) + 1 };
+}
+
+/** Mirrors .NET configuration: `__` separates levels. */
 function applyEnvOverrides(settings: JsonObject, env: NodeJS.ProcessEnv): string[] {
   const applied: string[] = [];
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith(ENV_OVERRIDE_PREFIX) || value === undefined) continue;
     const keys = name.slice(ENV_OVERRIDE_PREFIX.length).split('__').filter(Boolean);
     if (keys.length === 0) continue;
-    let node = settings;
-    keys.forEach((key, index) => {
-      const existing =
-        Object.keys(node).find((candidate) => candidate.toLowerCase() === key.toLowerCase()) ?? key;
-      if (index === keys.length - 1) {
-        node[existing] = value;
-        return;
-      }
-      if (!isObject(node[existing])) node[existing] = {};
-      node = node[existing] as JsonObject;
-    });
+    setPath(settings, keys, value);
     applied.push(keys.join('.'));
   }
   const taskQueue = env.TEMPORAL_TASK_QUEUE;
@@ -90,13 +91,19 @@ function applyEnvOverrides(settings: JsonObject, env: NodeJS.ProcessEnv): string
   return applied;
 }
 
+/** Sets a nested value, matching existing keys case-insensitively as .NET configuration does. */
 function setPath(settings: JsonObject, keys: string[], value: unknown): void {
   let node = settings;
-  for (const key of keys.slice(0, -1)) {
-    if (!isObject(node[key])) node[key] = {};
-    node = node[key] as JsonObject;
-  }
-  node[keys[keys.length - 1] as string] = value;
+  keys.forEach((key, index) => {
+    const existing =
+      Object.keys(node).find((candidate) => candidate.toLowerCase() === key.toLowerCase()) ?? key;
+    if (index === keys.length - 1) {
+      node[existing] = value;
+      return;
+    }
+    if (!isObject(node[existing])) node[existing] = {};
+    node = node[existing] as JsonObject;
+  });
 }
 
 function collectSecrets(value: unknown, found: string[] = []): string[] {
