@@ -18,16 +18,20 @@ export const TEMPORAL_CLI_GO_VERSION = '1.5.1';
 /** The Java SDK's own numbering: the PyPI wheel's 1.40.0 has no Maven artifact of the same version. */
 export const TEMPORAL_TEST_SERVER_MAVEN_VERSION = '1.31.0';
 
-export const projectRoot = path.resolve(__dirname, '..', '..');
-/** Overridable so that tests (and unusual layouts) can point the install elsewhere. */
-export const toolsDir = process.env.TEMPORAL_TOOLS_DIR ?? path.join(projectRoot, '.temporal');
+const projectRoot = path.resolve(__dirname, '..', '..');
+/**
+ * One folder per pinned version pair, so that bumping a version installs afresh instead of silently reusing
+ * an older binary. Overridable so that tests (and unusual layouts) can point the install elsewhere.
+ */
+export const toolsDir =
+  process.env.TEMPORAL_TOOLS_DIR ??
+  path.join(
+    projectRoot,
+    '.temporal',
+    `cli-${TEMPORAL_CLI_VERSION}_test-server-${TEMPORAL_TEST_SERVER_VERSION}`,
+  );
 
-export interface TemporalBinaries {
-  cli: string;
-  testServer: string;
-}
-
-export type BinaryKind = keyof TemporalBinaries;
+export type BinaryKind = 'cli' | 'testServer';
 
 const ENV_OVERRIDE: Record<BinaryKind, string> = {
   cli: 'TEMPORAL_CLI_PATH',
