@@ -2,8 +2,9 @@
  * The connector's worker: polls the task queue and runs provisioning workflows and their activities.
  * Configuration comes from appsettings.agent.json (see README) and TEMPORAL_* environment variables.
  */
-import { loadConfig, ConfigError, type LoadedConfig } from './config/load';
-import { resolveTemporalTarget } from './config/temporalConnection';
+import { loadConfig, ConfigError } from './config/load';
+import type { SettingsFile } from './config/schema';
+import { resolveTemporalTarget, type TemporalTarget } from './config/temporalConnection';
 import { connectWorker, createConnectorWorker } from './platform/connectorWorker';
 import { startHealthServer } from './platform/healthServer';
 
@@ -11,24 +12,21 @@ export interface RunningWorker {
   /** Resolves when the worker has stopped (after shutdown() or a fatal error). */
   done: Promise<void>;
   shutdown(): Promise<void>;
-  taskQueue: string;
-  namespace: string;
-  address: string;
 }
 
 export async function startWorker(
-  config: LoadedConfig,
+  settings: SettingsFile,
+  target: TemporalTarget,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<RunningWorker> {
-  const target = resolveTemporalTarget(config.settings, env);
   const connection = await connectWorker(target);
   const worker = await createConnectorWorker({
     connection,
     namespace: target.namespace,
     taskQueue: target.taskQueue,
-    settings: config.settings,
+    settings,
   });
-  const healthPort = env.WORKER_HEALTH_PORT ?? config.settings.TicketConnector.Worker.HealthPort;
+  const healthPort = env.WORKER_HEALTH_PORT ?? settings.TicketConnector.Worker.HealthPort;
   const health = healthPort === undefined ? undefined : await startHealthServer(worker, Number(healthPort));
   const done = worker.run().finally(async () => {
     health?.close();
@@ -36,9 +34,6 @@ export async function startWorker(
   });
   return {
     done,
-    taskQueue: target.taskQueue,
-    namespace: target.namespace,
-    address: target.connectionOptions.address ?? '',
     async shutdown() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await done;
@@ -48,9 +43,10 @@ export async function startWorker(
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const running = await startWorker(config);
+  const target = resolveTemporalTarget(config.settings);
+  const running = await startWorker(config.settings, target);
   console.log(
-    `Worker polling task queue "${running.taskQueue}" in namespace "${running.namespace}" at ${running.address} ` +
+    `Worker polling task queue "${target.taskQueue}" in namespace "${target.namespace}" at ${target.address} ` +
       `(config: ${config.file ?? 'embedded defaults'})`,
   );
   await running.done;

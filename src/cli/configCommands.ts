@@ -12,11 +12,9 @@ export function registerConfigCommands(program: Command): void {
       const temporal = resolveTemporalTarget(settings);
       console.log(`Settings OK (${file ?? 'embedded defaults'})`);
       console.log(
-        `  Temporal: ${temporal.connectionOptions.address} namespace ${temporal.namespace}, task queue ${temporal.taskQueue}`,
+        `  Temporal: ${temporal.address} namespace ${temporal.namespace}, task queue ${temporal.taskQueue}`,
       );
-      console.log(
-        `  Connections: ${Object.keys(settings.Connections).join(', ') || '(none: the simulator is used)'}`,
-      );
+      console.log(`  Connections: ${Object.keys(settings.Connections).join(', ') || '(none)'}`);
       console.log(
         `  Resource types: ${Object.keys(settings.TicketConnector.ResourceTypeMappings).join(', ') || '(none)'}`,
       );

@@ -4,7 +4,7 @@ import { registerSelfCheckCommand } from './selfCheckCommand';
 import { CliError } from './errors';
 import { version } from '../version';
 
-export function buildProgram(): Command {
+function buildProgram(): Command {
   const program = new Command('snow-ticket')
     .description('ServiceNow ticket connector for identity governance, on Temporal')
     .version(version)

@@ -1,15 +1,22 @@
 import { Client, Connection } from '@temporalio/client';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { resolveTemporalTarget } from '../config/temporalConnection';
 import { selfCheckWorkflow } from '../workflows';
 import { loadCliConfig } from './loadCliConfig';
+
+function parseSeconds(value: string): number {
+  const seconds = Number(value);
+  if (!Number.isInteger(seconds) || seconds <= 0)
+    throw new InvalidArgumentError('expected a whole number of seconds');
+  return seconds;
+}
 
 export function registerSelfCheckCommand(program: Command): void {
   program
     .command('self-check')
     .description('run a workflow and an activity through the worker to prove the stack works')
-    .option('--timeout <seconds>', 'give up after this many seconds', '30')
-    .action(async (options: { timeout: string }, command: Command) => {
+    .option('--timeout <seconds>', 'give up after this many seconds', parseSeconds, 30)
+    .action(async (options: { timeout: number }, command: Command) => {
       const { settings } = loadCliConfig(command);
       const target = resolveTemporalTarget(settings);
       const connection = await Connection.connect(target.connectionOptions);
@@ -18,7 +25,7 @@ export function registerSelfCheckCommand(program: Command): void {
         const result = await client.workflow.execute(selfCheckWorkflow, {
           taskQueue: target.taskQueue,
           workflowId: `self-check-${Date.now()}`,
-          workflowExecutionTimeout: `${Number(options.timeout)}s`,
+          workflowExecutionTimeout: `${options.timeout}s`,
         });
         console.log(JSON.stringify(result, null, 2));
       } finally {

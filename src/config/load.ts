@@ -116,20 +116,19 @@ function collectSecrets(value: unknown, found: string[] = []): string[] {
   return found;
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
+/** One line per problem: an issue listing several unknown keys becomes one problem per key. */
+function describeIssue(issue: z.core.$ZodIssue): string[] {
   const where = issue.path.length > 0 ? issue.path.map(String).join('.') : '(top level)';
   switch (issue.code) {
     case 'unrecognized_keys':
-      return issue.keys
-        .map(
-          (key) =>
-            `${issue.path.length > 0 ? `${where}.` : ''}${key}: is not a known setting (check the spelling)`,
-        )
-        .join('\n  - ');
+      return issue.keys.map(
+        (key) =>
+          `${issue.path.length > 0 ? `${where}.` : ''}${key}: is not a known setting (check the spelling)`,
+      );
     case 'invalid_key':
-      return `${where}: ${issue.issues.map((inner) => inner.message).join('; ')}`;
+      return [`${where}: ${issue.issues.map((inner) => inner.message).join('; ')}`];
     default:
-      return `${where}: ${issue.message}`;
+      return [`${where}: ${issue.message}`];
   }
 }
 
@@ -142,9 +141,9 @@ export function parseSettings(raw: JsonObject, source: string): SettingsFile {
   const result = settingsFileSchema.safeParse(raw);
   if (result.success) return result.data;
   const secrets = collectSecrets(raw);
-  const problems = result.error.issues.map((issue) =>
-    secrets.reduce((text, secret) => text.split(secret).join('***'), describeIssue(issue)),
-  );
+  const problems = result.error.issues
+    .flatMap(describeIssue)
+    .map((problem) => secrets.reduce((text, secret) => text.split(secret).join('***'), problem));
   throw new ConfigError(source, problems);
 }
 

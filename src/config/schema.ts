@@ -8,7 +8,7 @@ import { isLoopbackHost } from './loopback';
  * writes them. The connector's own settings live beside them under `TicketConnector`.
  */
 
-export const CONNECTION_IDENTIFIER = /^[A-Za-z][A-Za-z0-9.-]*$/;
+const CONNECTION_IDENTIFIER = /^[A-Za-z][A-Za-z0-9.-]*$/;
 
 /** Keys whose values are never echoed anywhere (reports, logs, errors). */
 export const SECRET_KEYS = new Set(['Password', 'ClientSecret', 'ApiKey', 'BearerToken']);
@@ -134,11 +134,11 @@ const connectionFields = z
     { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
   );
 
-export const connectionSchema = z.preprocess(withoutEmptyStrings, connectionFields);
+const connectionSchema = z.preprocess(withoutEmptyStrings, connectionFields);
 
 const impact = z.enum(['Low', 'Medium', 'High'], { error: 'must be Low, Medium or High' });
 
-export const resourceTypeMappingSchema = z.strictObject({
+const resourceTypeMappingSchema = z.strictObject({
   Connection: z.string().regex(CONNECTION_IDENTIFIER, 'must be a connection identifier'),
   Table: z
     .enum(['incident', 'sc_request'], { error: 'must be "incident" or "sc_request"' })
@@ -154,13 +154,13 @@ export const resourceTypeMappingSchema = z.strictObject({
   TicketSynchroIsNotAvailable: booleanString().default(false),
 });
 
-export const temporalSchema = z.strictObject({
+const temporalSchema = z.strictObject({
   Address: nonEmpty('host:port of the Temporal frontend').optional(),
   Namespace: nonEmpty('a Temporal namespace').optional(),
   TaskQueue: nonEmpty('a task queue name').default('servicenow-tickets'),
 });
 
-export const pollingSchema = z
+const pollingSchema = z
   .strictObject({
     FirstCheckAfter: duration('first status check after the ticket is created').default(60_000),
     MaxInterval: duration('longest wait between two status checks').default(3_600_000),
@@ -180,11 +180,11 @@ export const pollingSchema = z
     message: 'must not be shorter than FirstCheckAfter',
   });
 
-export const workerSchema = z.strictObject({
+const workerSchema = z.strictObject({
   HealthPort: integerString(0, 65_535).optional(),
 });
 
-export const ticketConnectorSchema = z.strictObject({
+const ticketConnectorSchema = z.strictObject({
   Temporal: temporalSchema.default(() => temporalSchema.parse({})),
   Polling: pollingSchema.default(() => pollingSchema.parse({})),
   DataDirectory: nonEmpty('a folder for local state').default('data'),
@@ -220,6 +220,3 @@ export const settingsFileSchema = z
   });
 
 export type SettingsFile = z.output<typeof settingsFileSchema>;
-export type ConnectionSettings = z.output<typeof connectionSchema>;
-export type ResourceTypeMapping = z.output<typeof resourceTypeMappingSchema>;
-export type PollingSettings = z.output<typeof pollingSchema>;

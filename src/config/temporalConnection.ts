@@ -1,10 +1,12 @@
 import { loadClientConfigProfile, toClientOptions, type ClientConnectConfig } from '@temporalio/envconfig';
 import type { SettingsFile } from './schema';
 
-export const DEFAULT_TEMPORAL_ADDRESS = 'localhost:7233';
-export const DEFAULT_TEMPORAL_NAMESPACE = 'default';
+const DEFAULT_TEMPORAL_ADDRESS = 'localhost:7233';
+const DEFAULT_TEMPORAL_NAMESPACE = 'default';
 
 export interface TemporalTarget extends ClientConnectConfig {
+  /** Also in connectionOptions; repeated here because it is always set. */
+  address: string;
   namespace: string;
   taskQueue: string;
 }
@@ -24,17 +26,10 @@ export function resolveTemporalTarget(
   const fromFile = loadClientConfigProfile({ disableEnv: true, overrideEnvVars: envVars });
   const fromEnv = loadClientConfigProfile({ disableFile: true, overrideEnvVars: envVars });
   const ours = settings.TicketConnector.Temporal;
-  const connect = toClientOptions({
-    ...fromFile,
-    ...definedOnly(fromEnv),
-    address: fromEnv.address ?? ours.Address ?? fromFile.address ?? DEFAULT_TEMPORAL_ADDRESS,
-    namespace: fromEnv.namespace ?? ours.Namespace ?? fromFile.namespace ?? DEFAULT_TEMPORAL_NAMESPACE,
-  });
-  return {
-    ...connect,
-    namespace: connect.namespace ?? DEFAULT_TEMPORAL_NAMESPACE,
-    taskQueue: ours.TaskQueue,
-  };
+  const address = fromEnv.address ?? ours.Address ?? fromFile.address ?? DEFAULT_TEMPORAL_ADDRESS;
+  const namespace = fromEnv.namespace ?? ours.Namespace ?? fromFile.namespace ?? DEFAULT_TEMPORAL_NAMESPACE;
+  const connect = toClientOptions({ ...fromFile, ...definedOnly(fromEnv), address, namespace });
+  return { ...connect, address, namespace, taskQueue: ours.TaskQueue };
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {

@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger((process.env.LOG_LEVEL ?? 'WARN') as LogLevel) });
   const config = loadConfig();
   const target = resolveTemporalTarget(config.settings);
-  const address = target.connectionOptions.address ?? 'localhost:7233';
+  const { address } = target;
   const { host, port } = splitAddress(address);
   const dataDir = path.resolve(config.settings.TicketConnector.DataDirectory);
   mkdirSync(dataDir, { recursive: true });
@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   try {
     const connection = await Connection.connect(target.connectionOptions);
     const added = await registerSearchAttributes(connection, target.namespace);
-    const worker = await startWorker(config);
+    const worker = await startWorker(config.settings, target);
     let stopping = false;
     const stopAll = (signal: NodeJS.Signals) => {
       if (stopping) return;
@@ -76,7 +76,7 @@ async function main(): Promise<void> {
 
     const client = new Client({ connection, namespace: target.namespace });
     const check = await client.workflow.execute(selfCheckWorkflow, {
-      taskQueue: worker.taskQueue,
+      taskQueue: target.taskQueue,
       workflowId: `self-check-${Date.now()}`,
       workflowExecutionTimeout: '1 minute',
     });
@@ -91,7 +91,7 @@ async function main(): Promise<void> {
             `  Temporal data:   ${devServer.dbFile} (server log: ${devServer.logFile})`,
           ]
         : []),
-      `  Namespace:       ${target.namespace}, task queue ${worker.taskQueue}`,
+      `  Namespace:       ${target.namespace}, task queue ${target.taskQueue}`,
       `  Config:          ${config.file ?? 'embedded defaults (no appsettings.agent.json found)'}`,
       `  ServiceNow:      ${
         Object.keys(config.settings.Connections).join(', ') ||
