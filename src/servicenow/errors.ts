@@ -1,0 +1,126 @@
+/**
+ * The one error type the ServiceNow client throws. It carries what an operator needs (status, ServiceNow's own
+ * message and detail, table, operation, ticket) and never credentials: it is built from scratch rather than
+ * wrapping the HTTP library's error, whose request config holds the Authorization header and the request body.
+ */
+
+export type ServiceNowErrorKind =
+  /** The instance answered with an HTTP error status. */
+  | 'http'
+  /** No answer: connection refused, reset or dropped, DNS failure. */
+  | 'network'
+  | 'timeout'
+  /** A success status without JSON, typically the HTML page of a hibernating instance. */
+  | 'not-json'
+  /** JSON, but not the envelope or fields the Table API documents. */
+  | 'invalid-response'
+  | 'response-too-large'
+  /** The OAuth token endpoint refused the credentials. */
+  | 'auth'
+  /** Rows came back that do not match the key searched for (a dropped query term, a mis-configured field). */
+  | 'mismatch'
+  /** The request was refused before it was sent (bad URL, bad argument). */
+  | 'invalid-request'
+  | 'canceled';
+
+export type ServiceNowOperation =
+  'read' | 'list' | 'create' | 'update' | 'delete' | 'order' | 'token' | 'find' | 'set-password';
+
+export interface ServiceNowErrorDetails {
+  readonly kind: ServiceNowErrorKind;
+  readonly operation: ServiceNowOperation;
+  readonly table?: string;
+  /** Number or sys_id of the record concerned, when there is one. */
+  readonly record?: string;
+  readonly status?: number;
+  /** `error.message` from ServiceNow's error envelope. */
+  readonly serviceNowMessage?: string;
+  /** `error.detail` from ServiceNow's error envelope. */
+  readonly detail?: string;
+  readonly retryAfterMs?: number;
+  /** Our own explanation when ServiceNow gave none. */
+  readonly reason?: string;
+}
+
+const RETRYABLE_STATUS = new Set([408, 429]);
+const RETRYABLE_KINDS: ReadonlySet<ServiceNowErrorKind> = new Set(['network', 'timeout', 'not-json']);
+
+export class ServiceNowError extends Error {
+  readonly kind: ServiceNowErrorKind;
+  readonly operation: ServiceNowOperation;
+  readonly table?: string;
+  readonly record?: string;
+  readonly status?: number;
+  readonly serviceNowMessage?: string;
+  readonly detail?: string;
+  readonly retryAfterMs?: number;
+  /** Network errors, timeouts, 408, 429, 5xx and an instance answering HTML (asleep or in maintenance). */
+  readonly retryable: boolean;
+
+  constructor(details: ServiceNowErrorDetails) {
+    super(describe(details));
+    this.name = 'ServiceNowError';
+    this.kind = details.kind;
+    this.operation = details.operation;
+    this.table = details.table;
+    this.record = details.record;
+    this.status = details.status;
+    this.serviceNowMessage = details.serviceNowMessage;
+    this.detail = details.detail;
+    this.retryAfterMs = details.retryAfterMs;
+    this.retryable =
+      RETRYABLE_KINDS.has(details.kind) ||
+      (details.status !== undefined && (RETRYABLE_STATUS.has(details.status) || details.status >= 500));
+  }
+
+  toJSON(): ServiceNowErrorDetails & { message: string; retryable: boolean } {
+    return {
+      message: this.message,
+      kind: this.kind,
+      operation: this.operation,
+      table: this.table,
+      record: this.record,
+      status: this.status,
+      serviceNowMessage: this.serviceNowMessage,
+      detail: this.detail,
+      retryAfterMs: this.retryAfterMs,
+      retryable: this.retryable,
+    };
+  }
+}
+
+function describe(d: ServiceNowErrorDetails): string {
+  const target = [d.table, d.record].filter((part) => part !== undefined).join(' ');
+  const what = `ServiceNow ${d.operation}${target === '' ? '' : ` on ${target}`} failed`;
+  const status = d.status === undefined ? '' : ` with HTTP ${d.status}`;
+  const said = [d.serviceNowMessage, d.detail].filter((part) => part !== undefined && part !== '').join(': ');
+  const why = [said, d.reason].filter((part) => part !== undefined && part !== '').join('; ');
+  const retry = d.retryAfterMs === undefined ? '' : ` (retry after ${Math.ceil(d.retryAfterMs / 1000)} s)`;
+  return `${what}${status}${why === '' ? '' : `: ${why}`}${retry}`;
+}
+
+/** `Retry-After` is either delta-seconds or an HTTP date. */
+export function parseRetryAfter(value: string | undefined, now: Date): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now.getTime());
+}
+
+/** Replaces every occurrence of a known secret. Applied to any text that came from the network or a library. */
+export class SecretRedactor {
+  private readonly secrets = new Set<string>();
+
+  add(...values: (string | undefined)[]): void {
+    for (const value of values) if (value !== undefined && value !== '') this.secrets.add(value);
+  }
+
+  redact(text: string): string;
+  redact(text: string | undefined): string | undefined;
+  redact(text: string | undefined): string | undefined {
+    if (text === undefined) return undefined;
+    let clean = text;
+    for (const secret of this.secrets) clean = clean.split(secret).join('[redacted]');
+    return clean;
+  }
+}

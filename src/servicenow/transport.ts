@@ -1,0 +1,219 @@
+import axios, { type AxiosInstance, isAxiosError } from 'axios';
+import { z } from 'zod';
+import { isLoopbackHost } from '../config/loopback';
+import { ServiceNowError, type SecretRedactor, type ServiceNowOperation } from './errors';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface HttpCall {
+  readonly method: HttpMethod;
+  readonly url: string;
+  readonly params?: Readonly<Record<string, string>>;
+  /** Sent as JSON. */
+  readonly body?: unknown;
+  /** Sent form-encoded (the OAuth token endpoint accepts nothing else). */
+  readonly form?: Readonly<Record<string, string>>;
+  readonly authorization?: string;
+  readonly operation: ServiceNowOperation;
+  readonly table?: string;
+  readonly record?: string;
+  readonly signal?: AbortSignal;
+}
+
+export interface HttpAnswer {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  /** Parsed JSON body; undefined for an empty body. */
+  readonly json: unknown;
+}
+
+export interface TransportOptions {
+  readonly timeoutMs: number;
+  readonly maxResponseBytes: number;
+  readonly redactor: SecretRedactor;
+}
+
+/** ServiceNow caps request bodies at 10 MB; refusing bigger ones locally gives a clearer error. */
+const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+
+/** Plain-text https, or http to this machine only: credentials never cross a network in clear text. */
+export function checkTransportUrl(url: string, operation: ServiceNowOperation): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ServiceNowError({ kind: 'invalid-request', operation, reason: 'the URL is not valid' });
+  }
+  const allowed =
+    parsed.protocol === 'https:' || (parsed.protocol === 'http:' && isLoopbackHost(parsed.hostname));
+  if (!allowed || parsed.username !== '' || parsed.password !== '') {
+    throw new ServiceNowError({
+      kind: 'invalid-request',
+      operation,
+      reason: `refusing to send credentials to ${parsed.protocol}//${parsed.host}: use https (plain http only to loopback) and no credentials in the URL`,
+    });
+  }
+  return parsed;
+}
+
+const errorEnvelope = z.object({
+  error: z.object({ message: z.string().optional(), detail: z.string().nullish() }),
+});
+
+/**
+ * One HTTP exchange with timeouts, a response size cap, no redirects and a JSON content-type check. Any HTTP
+ * status is returned to the caller, which knows what it means; only failures to get a usable answer throw.
+ */
+export class HttpTransport {
+  private readonly http: AxiosInstance;
+
+  constructor(private readonly options: TransportOptions) {
+    this.http = axios.create({
+      timeout: options.timeoutMs,
+      maxContentLength: options.maxResponseBytes,
+      maxBodyLength: MAX_REQUEST_BYTES,
+      // A redirect would be a login or wake-up page, never data; and it must not carry our Authorization header.
+      maxRedirects: 0,
+      validateStatus: () => true,
+      responseType: 'text',
+      // Parsed here, after the content type is checked, instead of axios' silent best-effort parse.
+      transformResponse: [(data: unknown) => data],
+    });
+  }
+
+  async send(call: HttpCall): Promise<HttpAnswer> {
+    checkTransportUrl(call.url, call.operation);
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    if (call.authorization !== undefined) headers.Authorization = call.authorization;
+    let data: string | undefined;
+    if (call.form !== undefined) {
+      headers['Content-Type'] = 'application/x-www-form-urlencoded';
+      data = new URLSearchParams(call.form).toString();
+    } else if (call.body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      data = JSON.stringify(call.body);
+    }
+    let response;
+    try {
+      response = await this.http.request<string>({
+        method: call.method,
+        url: call.url,
+        params: call.params,
+        data,
+        headers,
+        signal: call.signal,
+      });
+    } catch (error) {
+      throw this.transportError(error, call);
+    }
+    const responseHeaders = Object.fromEntries(
+      Object.entries(response.headers as Record<string, unknown>).map(([key, value]) => [
+        key.toLowerCase(),
+        headerText(value),
+      ]),
+    );
+    const text = typeof response.data === 'string' ? response.data : '';
+    return {
+      status: response.status,
+      headers: responseHeaders,
+      json: this.parseBody(text, response.status, responseHeaders, call),
+    };
+  }
+
+  /** The error for a non-success answer, with ServiceNow's message and detail when it sent its error envelope. */
+  httpError(
+    answer: HttpAnswer,
+    call: Pick<HttpCall, 'operation' | 'table' | 'record'>,
+    retryAfterMs?: number,
+  ): ServiceNowError {
+    const envelope = errorEnvelope.safeParse(answer.json);
+    const { redactor } = this.options;
+    return new ServiceNowError({
+      kind: 'http',
+      operation: call.operation,
+      table: call.table,
+      record: call.record,
+      status: answer.status,
+      serviceNowMessage: envelope.success ? redactor.redact(envelope.data.error.message) : undefined,
+      detail: envelope.success ? redactor.redact(envelope.data.error.detail ?? undefined) : undefined,
+      retryAfterMs,
+    });
+  }
+
+  private parseBody(
+    text: string,
+    status: number,
+    headers: Readonly<Record<string, string | undefined>>,
+    call: HttpCall,
+  ): unknown {
+    if (text.trim() === '') return undefined;
+    const isJson = /^application\/(.+\+)?json\b/i.test(headers['content-type'] ?? '');
+    const success = status >= 200 && status < 300;
+    if (!isJson) {
+      if (!success) return undefined; // a proxy's or load balancer's error page: the status says enough
+      throw new ServiceNowError({
+        kind: 'not-json',
+        operation: call.operation,
+        table: call.table,
+        record: call.record,
+        status,
+        reason: `expected JSON but got '${headers['content-type'] ?? 'no content type'}' (is the instance hibernating or in maintenance?)`,
+      });
+    }
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      if (!success) return undefined;
+      throw new ServiceNowError({
+        kind: 'invalid-response',
+        operation: call.operation,
+        table: call.table,
+        record: call.record,
+        status,
+        reason: 'the body is not valid JSON',
+      });
+    }
+  }
+
+  private transportError(error: unknown, call: HttpCall): ServiceNowError {
+    const base = { operation: call.operation, table: call.table, record: call.record };
+    if (error instanceof ServiceNowError) return error;
+    if (!isAxiosError(error)) {
+      return new ServiceNowError({ ...base, kind: 'network', reason: 'the request failed unexpectedly' });
+    }
+    if (axios.isCancel(error) || error.code === 'ERR_CANCELED') {
+      return new ServiceNowError({ ...base, kind: 'canceled', reason: 'the request was canceled' });
+    }
+    if (error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT') {
+      return new ServiceNowError({
+        ...base,
+        kind: 'timeout',
+        reason: `no answer within ${this.options.timeoutMs} ms`,
+      });
+    }
+    if (/maxContentLength/i.test(error.message)) {
+      return new ServiceNowError({
+        ...base,
+        kind: 'response-too-large',
+        reason: `the answer is larger than ${this.options.maxResponseBytes} bytes (lower ResponseSizeLimit)`,
+      });
+    }
+    if (/maxBodyLength/i.test(error.message)) {
+      return new ServiceNowError({
+        ...base,
+        kind: 'invalid-request',
+        reason: 'the request body is larger than 10 MB',
+      });
+    }
+    // Only the error code: the message of a low-level error can quote the URL or the request.
+    const code = error.code ?? 'unknown';
+    return new ServiceNowError({ ...base, kind: 'network', reason: `network error ${code}` });
+  }
+}
+
+function headerText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number') return String(value);
+  if (Array.isArray(value)) return value.map(String).join(', ');
+  return undefined;
+}
