@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ServiceNowError, type SecretRedactor } from './errors';
+import { parseRetryAfter, ServiceNowError, type SecretRedactor } from './errors';
 import type { HttpTransport } from './transport';
 
 export type ServiceNowCredentials =
@@ -116,16 +116,19 @@ export class OAuthAuthenticator implements Authenticator {
       ...call,
       form: { ...grant, client_id: this.credentials.clientId, client_secret: this.credentials.clientSecret },
     });
-    if (answer.status !== 200) {
+    if (answer.status === 400 || answer.status === 401) {
       const body = tokenError.safeParse(answer.json);
       throw new ServiceNowError({
-        kind: answer.status === 400 || answer.status === 401 ? 'auth' : 'http',
+        kind: 'auth',
         operation: 'token',
         status: answer.status,
         serviceNowMessage: body.success ? redactor.redact(body.data.error_description) : undefined,
         detail: body.success ? redactor.redact(body.data.error) : undefined,
         reason: `the token endpoint refused the ${grant.grant_type} grant`,
       });
+    }
+    if (answer.status !== 200) {
+      throw transport.httpError(answer, call, parseRetryAfter(answer.headers['retry-after'], now()));
     }
     const parsed = tokenAnswer.safeParse(answer.json);
     if (!parsed.success) {
