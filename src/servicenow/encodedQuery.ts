@@ -210,7 +210,7 @@ export function serialize(query: ParsedQuery): string {
 }
 
 /** Splits on single `^`, turning `^^` back into a literal `^`. */
-function splitTerms(query: string): string[] {
+export function splitTerms(query: string): string[] {
   const terms: string[] = [];
   let current = '';
   for (let i = 0; i < query.length; i++) {

@@ -1,0 +1,304 @@
+import { Argument, Option, type Command } from 'commander';
+import { httpUrl, share, wholeNumber } from '../servicenow/simulator/optionParsers';
+import { TASK_TABLES } from '../servicenow/simulator/businessRules';
+import { CLOSE_OUTCOMES, type TicketAction } from '../servicenow/simulator/ticketActions';
+import { CliError } from './errors';
+
+/** `snow-ticket sim ...`: operator controls of a running ServiceNow simulator, over its admin API. */
+
+interface Connection {
+  readonly url: string;
+  readonly user: string;
+  readonly password: string;
+}
+
+interface TicketSummary {
+  readonly number: string;
+  readonly table: string;
+  readonly state_label: string;
+  readonly short_description: string;
+  readonly correlation_id: string;
+  readonly sys_updated_on: string;
+  readonly sys_mod_count: string;
+}
+
+interface TicketDetail {
+  readonly table: string;
+  readonly record: Readonly<Record<string, string>>;
+  readonly journal: readonly { field: string; value: string; created_on: string; created_by: string }[];
+}
+
+const DEFAULT_URL = 'http://127.0.0.1:8090';
+
+function connectionOf(command: Command): Connection {
+  const options = command.optsWithGlobals<{ url?: string; user?: string; password?: string }>();
+  const password = options.password ?? process.env.SNOW_SIM_PASSWORD;
+  if (!password) throw new CliError('No admin password: pass --password or set SNOW_SIM_PASSWORD', 2);
+  const given = options.url ?? process.env.SNOW_SIM_URL ?? DEFAULT_URL;
+  let url: string;
+  try {
+    url = httpUrl(given);
+  } catch {
+    throw new CliError(`The simulator URL must be an http:// or https:// URL, not '${given}'`, 2);
+  }
+  return {
+    url,
+    user: options.user ?? process.env.SNOW_SIM_USER ?? 'admin',
+    password,
+  };
+}
+
+async function callAdmin<T>(command: Command, method: string, path: string, body?: unknown): Promise<T> {
+  const { url, user, password } = connectionOf(command);
+  let response: Response;
+  try {
+    response = await fetch(`${url}/sim/admin${path}`, {
+      method,
+      headers: {
+        authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(120_000),
+    });
+  } catch (error) {
+    const cause =
+      error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
+    throw new CliError(`Cannot reach the simulator at ${url}: ${cause}`);
+  }
+  const answer = (await response.json().catch(() => undefined)) as { result?: T; error?: string } | undefined;
+  if (response.status === 401) {
+    throw new CliError(`The simulator at ${url} refused the admin credentials of '${user}'`);
+  }
+  if (answer === undefined) throw new CliError(`${url} did not answer like a ServiceNow simulator admin API`);
+  if (!response.ok || answer.result === undefined) {
+    throw new CliError(answer.error ?? `The simulator answered ${response.status}`);
+  }
+  return answer.result;
+}
+
+function printTable(headers: readonly string[], rows: readonly (readonly string[])[]): void {
+  const widths = headers.map((header, i) =>
+    Math.max(header.length, ...rows.map((row) => (row[i] ?? '').length)),
+  );
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
+  console.log(line(headers));
+  for (const row of rows) console.log(line(row));
+}
+
+function truncate(text: string, length: number): string {
+  const flat = text.replace(/\s+/g, ' ');
+  return flat.length <= length ? flat : `${flat.slice(0, length - 1)}…`;
+}
+
+function printTicket(ticket: TicketSummary): void {
+  console.log(`${ticket.number} is ${ticket.state_label} (sys_mod_count ${ticket.sys_mod_count})`);
+}
+
+const byOption = () => new Option('--by <user_name>', 'fulfiller acting on the ticket (default: the admin)');
+const notesOption = () => new Option('--notes <text>', 'notes written on the ticket');
+
+function registerTicketAction(
+  sim: Command,
+  action: TicketAction,
+  description: string,
+  configure: (command: Command) => Command = (command) => command,
+): void {
+  configure(
+    sim.command(`${action} <number>`).description(description).addOption(notesOption()).addOption(byOption()),
+  ).action(async (number: string, options: Record<string, string | undefined>, command: Command) => {
+    const body = { outcome: options.outcome, code: options.code, notes: options.notes, by: options.by };
+    printTicket(
+      await callAdmin<TicketSummary>(
+        command,
+        'POST',
+        `/tickets/${encodeURIComponent(number)}/${action}`,
+        body,
+      ),
+    );
+  });
+}
+
+export function registerSimulatorCommands(program: Command): void {
+  const sim = program
+    .command('sim')
+    .description('operate a running ServiceNow simulator (npm run servicenow:sim) through its admin API')
+    .option('--url <url>', `simulator URL (default: $SNOW_SIM_URL or ${DEFAULT_URL})`)
+    .option('--user <login>', 'admin login (default: $SNOW_SIM_USER or admin)')
+    .option('--password <password>', 'admin password (default: $SNOW_SIM_PASSWORD)');
+
+  sim
+    .command('tickets')
+    .description('list tickets with their state')
+    .addOption(
+      new Option('--table <table>', 'only this table (default: incident and sc_request)').choices(
+        TASK_TABLES,
+      ),
+    )
+    .addOption(
+      new Option('--state <state>', 'which tickets').choices(['open', 'closed', 'all']).default('open'),
+    )
+    .action(async (options: { table?: string; state: string }, command: Command) => {
+      const query = new URLSearchParams({
+        state: options.state,
+        ...(options.table && { table: options.table }),
+      });
+      const tickets = await callAdmin<TicketSummary[]>(command, 'GET', `/tickets?${query.toString()}`);
+      if (tickets.length === 0) {
+        console.log(`No ${options.state === 'all' ? '' : `${options.state} `}tickets.`);
+        return;
+      }
+      printTable(
+        ['NUMBER', 'TABLE', 'STATE', 'SHORT DESCRIPTION', 'CORRELATION ID', 'UPDATED'],
+        tickets.map((t) => [
+          t.number,
+          t.table,
+          t.state_label,
+          truncate(t.short_description, 40),
+          t.correlation_id,
+          t.sys_updated_on,
+        ]),
+      );
+    });
+
+  sim
+    .command('show <number>')
+    .description("print a ticket's fields and its journal (work notes, comments)")
+    .option('--json', 'print the raw JSON')
+    .action(async (number: string, options: { json?: boolean }, command: Command) => {
+      const ticket = await callAdmin<TicketDetail>(command, 'GET', `/tickets/${encodeURIComponent(number)}`);
+      if (options.json) {
+        console.log(JSON.stringify(ticket, null, 2));
+        return;
+      }
+      console.log(`${number} (${ticket.table})`);
+      printTable(
+        ['FIELD', 'VALUE'],
+        Object.entries(ticket.record).filter(([, value]) => value !== ''),
+      );
+      console.log(ticket.journal.length === 0 ? 'Journal: empty' : 'Journal:');
+      for (const entry of ticket.journal) {
+        console.log(`  ${entry.created_on} ${entry.created_by} (${entry.field}): ${entry.value}`);
+      }
+    });
+
+  registerTicketAction(sim, 'work', 'start working on a ticket (In Progress / Work in Progress)');
+  registerTicketAction(sim, 'resolve', 'resolve an incident', (command) =>
+    command.option('--code <close_code>', 'resolution code (default: "Solved (Permanently)")'),
+  );
+  registerTicketAction(
+    sim,
+    'close',
+    'close a ticket: incidents with a resolution code, catalog tickets with an outcome',
+    (command) =>
+      command
+        .option('--code <close_code>', 'incident resolution code (default: "Solved (Permanently)")')
+        .addOption(
+          new Option('--outcome <outcome>', 'catalog outcome (default: complete)').choices(CLOSE_OUTCOMES),
+        ),
+  );
+  registerTicketAction(sim, 'cancel', 'cancel a ticket (incident Canceled, request Closed Cancelled)');
+
+  sim
+    .command('seed')
+    .description('bulk-create users, groups, memberships and roles (for exports and benchmarks)')
+    .option('--users <n>', 'users to create', wholeNumber(0, 1_000_000), 0)
+    .option('--groups <n>', 'groups to create', wholeNumber(0, 100_000), 0)
+    .option(
+      '--memberships-per-user <n>',
+      'groups each new user joins (up to --groups)',
+      wholeNumber(0, 100),
+      1,
+    )
+    .option('--roles <n>', 'roles to create; each new user is granted one of them', wholeNumber(0, 1000), 0)
+    .action(
+      async (
+        options: { users: number; groups: number; membershipsPerUser: number; roles: number },
+        command: Command,
+      ) => {
+        const seeded = await callAdmin<Record<string, number>>(command, 'POST', '/seed', options);
+        console.log(
+          `Seeded ${seeded.users} users, ${seeded.groups} groups, ${seeded.memberships} memberships, ` +
+            `${seeded.roles} roles and ${seeded.roleGrants} role grants in ${seeded.took_ms} ms`,
+        );
+      },
+    );
+
+  sim
+    .command('stats')
+    .description('request counts by method and table, by status code, and table sizes')
+    .action(async (_options: unknown, command: Command) => {
+      const stats = await callAdmin<{
+        requests: {
+          total: number;
+          byMethodAndTarget: Record<string, number>;
+          byStatus: Record<string, number>;
+        };
+        tables: Record<string, number>;
+        notifications: { delivered: number; failed: number; pending: number } | null;
+      }>(command, 'GET', '/stats');
+      console.log(`Requests: ${stats.requests.total}`);
+      printTable(['REQUEST', 'COUNT'], entriesOf(stats.requests.byMethodAndTarget));
+      printTable(['STATUS', 'COUNT'], entriesOf(stats.requests.byStatus));
+      printTable(['TABLE', 'RECORDS'], entriesOf(stats.tables));
+      if (stats.notifications !== null) {
+        const { delivered, failed, pending } = stats.notifications;
+        console.log(`Notifications: ${delivered} delivered, ${failed} failed, ${pending} pending`);
+      }
+    });
+
+  sim
+    .command('reset')
+    .description('drop all data, tokens, counters and faults: back to the startup state')
+    .action(async (_options: unknown, command: Command) => {
+      await callAdmin(command, 'POST', '/reset');
+      console.log('The simulator is back to its startup state.');
+    });
+
+  sim
+    .command('faults')
+    .description('show or change injected faults (only the options given change)')
+    .option('--error-rate <share>', 'share of requests answered 500/503', share)
+    .option('--latency-ms <ms>', 'delay added to every answer', wholeNumber(0, 60_000))
+    .option('--drop-rate <share>', 'share of connections dropped without an answer', share)
+    .option('--burst-429 <n>', 'refuse the next N requests with 429', wholeNumber(0, 1_000_000))
+    .option('--retry-after <seconds>', 'Retry-After of the 429 burst', wholeNumber(0, 3600))
+    .option('--fail-after-commit <share>', 'share of writes committed but answered 500 or dropped', share)
+    .action(async (options: Record<string, number | undefined>, command: Command) => {
+      const changes = {
+        errorRate: options.errorRate,
+        latencyMs: options.latencyMs,
+        dropRate: options.dropRate,
+        burst429: options.burst429,
+        retryAfterSeconds: options.retryAfter,
+        failAfterCommit: options.failAfterCommit,
+      };
+      const changed = Object.values(changes).some((value) => value !== undefined);
+      const faults = await callAdmin<Record<string, number>>(
+        command,
+        changed ? 'PUT' : 'GET',
+        '/faults',
+        changed ? changes : undefined,
+      );
+      printTable(['FAULT', 'VALUE'], entriesOf(faults));
+    });
+
+  sim
+    .command('hibernate')
+    .description('make every instance URL answer the HTML page of a hibernating instance, or wake it up')
+    .addArgument(new Argument('<state>', 'on or off').choices(['on', 'off']))
+    .action(async (state: string, _options: unknown, command: Command) => {
+      const result = await callAdmin<{ hibernating: boolean }>(command, 'PUT', '/hibernate', {
+        hibernating: state === 'on',
+      });
+      console.log(result.hibernating ? 'The simulator is hibernating.' : 'The simulator is awake.');
+    });
+}
+
+function entriesOf(counts: Readonly<Record<string, number>>): string[][] {
+  return Object.entries(counts).map(([name, value]) => [name, String(value)]);
+}

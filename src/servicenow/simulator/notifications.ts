@@ -1,0 +1,121 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Prng } from './random';
+
+/** The header carrying the shared secret on every notification. */
+export const NOTIFY_SECRET_HEADER = 'X-ServiceNow-Secret';
+
+export interface NotifyOptions {
+  readonly url: string;
+  readonly secret: string;
+  /** Holds changes this long before delivering them as one batch (late delivery). */
+  readonly delayMs?: number;
+  /** Delivers each batch newest first. */
+  readonly reorder?: boolean;
+  /** Share (0..1) of changes delivered a second time at the end of their batch. */
+  readonly duplicateRate?: number;
+}
+
+/**
+ * What an async business rule typically posts: enough to re-read the record, never its content. Values are
+ * strings, as everything the platform serialises from a record.
+ */
+export interface ChangeNotification {
+  readonly table: string;
+  readonly sys_id: string;
+  readonly number: string;
+  readonly sys_mod_count: string;
+}
+
+export interface NotificationStats {
+  readonly delivered: number;
+  readonly failed: number;
+  readonly pending: number;
+}
+
+const MAX_ATTEMPTS = 3;
+const FIRST_RETRY_MS = 250;
+const DELIVERY_TIMEOUT_MS = 10_000;
+
+/**
+ * Posts ticket changes to an external endpoint, asynchronously and with the imperfections of the real pattern:
+ * late, repeated, out of order. A failed delivery is retried a few times and then given up; nothing here can
+ * fail the write that caused it.
+ */
+export class Notifier {
+  private batch: ChangeNotification[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private readonly stopping = new AbortController();
+  private readonly deliveries = new Set<Promise<void>>();
+  private delivered = 0;
+  private failed = 0;
+
+  constructor(
+    private readonly options: NotifyOptions,
+    private readonly random: Prng,
+  ) {}
+
+  notify(change: ChangeNotification): void {
+    if (this.stopping.signal.aborted) return;
+    this.batch.push(change);
+    this.timer ??= setTimeout(() => this.flush(), this.options.delayMs ?? 0);
+  }
+
+  stats(): NotificationStats {
+    return {
+      delivered: this.delivered,
+      failed: this.failed,
+      pending: this.batch.length + this.deliveries.size,
+    };
+  }
+
+  /** Cancels what has not been delivered yet and waits for deliveries in progress to stop. */
+  async close(): Promise<void> {
+    clearTimeout(this.timer);
+    this.batch = [];
+    this.stopping.abort();
+    await Promise.all(this.deliveries);
+  }
+
+  private flush(): void {
+    this.timer = undefined;
+    const batch = this.options.reorder ? this.batch.reverse() : this.batch;
+    this.batch = [];
+    const repeats = batch.filter(() => this.random.chance(this.options.duplicateRate ?? 0));
+    const delivery = this.deliverInOrder([...batch, ...repeats]);
+    this.deliveries.add(delivery);
+    void delivery.finally(() => this.deliveries.delete(delivery));
+  }
+
+  private async deliverInOrder(changes: readonly ChangeNotification[]): Promise<void> {
+    for (const change of changes) {
+      if (this.stopping.signal.aborted) return;
+      if (await this.deliver(change)) this.delivered++;
+      else if (!this.stopping.signal.aborted) this.failed++;
+    }
+  }
+
+  private async deliver(change: ChangeNotification): Promise<boolean> {
+    const signal = this.stopping.signal;
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      try {
+        const response = await fetch(this.options.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', [NOTIFY_SECRET_HEADER]: this.options.secret },
+          body: JSON.stringify(change),
+          signal: AbortSignal.any([signal, AbortSignal.timeout(DELIVERY_TIMEOUT_MS)]),
+        });
+        await response.arrayBuffer();
+        if (response.ok) return true;
+      } catch {
+        // Unreachable or slow receivers are retried like any failed answer.
+      }
+      if (signal.aborted || attempt === MAX_ATTEMPTS) break;
+      try {
+        await sleep(FIRST_RETRY_MS * 2 ** (attempt - 1), undefined, { signal });
+      } catch {
+        break;
+      }
+    }
+    return false;
+  }
+}

@@ -1,0 +1,98 @@
+import { after, before } from 'node:test';
+import {
+  startSimulator,
+  type SimulatorHandle,
+  type SimulatorOptions,
+} from '../../src/servicenow/simulator/server';
+
+/** A clock tests move by hand: token expiry and rate-limit windows follow it, not the wall clock. */
+export class ManualClock {
+  private current: Date;
+
+  constructor(start = '2024-05-01T10:00:00Z') {
+    this.current = new Date(start);
+  }
+
+  readonly now = (): Date => new Date(this.current);
+
+  advance(seconds: number): void {
+    this.current = new Date(this.current.getTime() + seconds * 1000);
+  }
+}
+
+export type Credentials =
+  { readonly login: string; readonly password: string } | { readonly bearer: string } | 'admin' | 'none';
+
+export interface CallOptions {
+  readonly method?: string;
+  /** Sent as JSON unless it is already a string. */
+  readonly body?: unknown;
+  /** Defaults to the admin user's Basic credentials. */
+  readonly as?: Credentials;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export interface SimulatorFixture {
+  readonly sim: SimulatorHandle;
+  /** `fetch` of a path of the simulator (`/api/now/table/incident?...`). */
+  call(path: string, options?: CallOptions): Promise<Response>;
+  /** Creates a record through the Table API and returns its `result`, references as plain sys_ids. */
+  create(table: string, values: Record<string, unknown>, as?: Credentials): Promise<Record<string, string>>;
+  /** `fetch` of the admin API (`/tickets`, `/faults`, ...) as the admin. */
+  admin(path: string, options?: Omit<CallOptions, 'as'>): Promise<Response>;
+}
+
+export function basicAuthorization(login: string, password: string): string {
+  return `Basic ${Buffer.from(`${login}:${password}`).toString('base64')}`;
+}
+
+/**
+ * Starts a simulator for the enclosing `describe` (or file) on an ephemeral loopback port and closes it after.
+ * Options may be a function, to read values (a receiver's URL) that exist only once other `before` hooks ran.
+ */
+export function useSimulator(options: SimulatorOptions | (() => SimulatorOptions) = {}): SimulatorFixture {
+  let handle: SimulatorHandle | undefined;
+  before(async () => {
+    handle = await startSimulator({ port: 0, ...(typeof options === 'function' ? options() : options) });
+  });
+  after(async () => {
+    await handle?.close();
+  });
+  const sim = (): SimulatorHandle => {
+    if (handle === undefined) throw new Error('The simulator is used before its before() hook ran');
+    return handle;
+  };
+  const authorization = (as: Credentials): string | undefined => {
+    if (as === 'none') return undefined;
+    if (as === 'admin') return basicAuthorization(sim().credentials.login, sim().credentials.password);
+    return 'bearer' in as ? `Bearer ${as.bearer}` : basicAuthorization(as.login, as.password);
+  };
+  const call = (path: string, { method, body, as = 'admin', headers = {} }: CallOptions = {}) => {
+    const auth = authorization(as);
+    return fetch(`${sim().url}${path}`, {
+      method: method ?? (body === undefined ? 'GET' : 'POST'),
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(auth === undefined ? {} : { authorization: auth }),
+        ...headers,
+      },
+      body: body === undefined || typeof body === 'string' ? body : JSON.stringify(body),
+    });
+  };
+  return {
+    get sim() {
+      return sim();
+    },
+    call,
+    async create(table, values, as = 'admin') {
+      const response = await call(`/api/now/table/${table}?sysparm_exclude_reference_link=true`, {
+        body: values,
+        as,
+      });
+      if (response.status !== 201)
+        throw new Error(`create ${table}: ${response.status} ${await response.text()}`);
+      return ((await response.json()) as { result: Record<string, string> }).result;
+    },
+    admin: (path, options = {}) => call(`/sim/admin${path}`, { ...options, as: 'admin' }),
+  };
+}
