@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import { registerConfigCommands } from './configCommands';
 import { registerSelfCheckCommand } from './selfCheckCommand';
+import { registerServiceNowCommands } from './servicenowCommands';
+import { registerSimulatorCommands } from './simulatorCommands';
 import { CliError } from './errors';
 import { version } from '../version';
 
@@ -15,6 +17,8 @@ function buildProgram(): Command {
     .showHelpAfterError();
   registerConfigCommands(program);
   registerSelfCheckCommand(program);
+  registerServiceNowCommands(program);
+  registerSimulatorCommands(program);
   return program;
 }
 

@@ -243,6 +243,26 @@ export class ServiceNowClient {
     return this.api.pages(table, this.api.filter(table, options.filter), options);
   }
 
+  /**
+   * Checks that the credentials work and may read each table, one small request per table. Errors are
+   * returned per table rather than thrown, so an operator sees everything that is wrong at once.
+   */
+  async checkAccess(
+    tables: readonly TableName[],
+    options: CallOptions = {},
+  ): Promise<{ table: TableName; rowCount?: number; error?: ServiceNowError }[]> {
+    const results = [];
+    for (const table of tables) {
+      try {
+        results.push({ table, ...(await this.api.probe(table, options)) });
+      } catch (error) {
+        if (!(error instanceof ServiceNowError)) throw error;
+        results.push({ table, error });
+      }
+    }
+    return results;
+  }
+
   /** A user by `user_name` (case-insensitive, as ServiceNow compares it), or undefined. */
   async findUser(userName: string, options: ReadOptions = {}): Promise<Row | undefined> {
     const rows = await this.api.list(

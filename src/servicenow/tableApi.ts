@@ -242,6 +242,22 @@ export class TableApi {
     }
   }
 
+  /** Reads at most one row, with the row count: proves that the credentials may read the table. */
+  async probe(table: TableName, options: CallOptions = {}): Promise<{ readonly rowCount?: number }> {
+    const answer = await this.call(
+      {
+        method: 'GET',
+        url: this.tableUrl(table),
+        params: { sysparm_fields: 'sys_id', sysparm_limit: '1', sysparm_suppress_pagination_header: 'true' },
+        operation: 'list',
+        table,
+        signal: options.signal,
+      },
+      [200],
+    );
+    return { rowCount: this.page(answer, table).totalCount };
+  }
+
   /** Reads every row of a query whose result is known to be small (one page). */
   async list(table: TableName, query: EncodedQuery, options: ReadOptions = {}): Promise<Row[]> {
     const rows: Row[] = [];
