@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -61,12 +62,14 @@ async function stopWithCtrlC(stack: Stack): Promise<number | null> {
 describe('npm start', () => {
   test('brings up the persisted dev server, UI and worker; Ctrl-C stops all; a restart keeps open workflows', async () => {
     const dataDir = tempDir();
-    const [grpcPort, uiPort] = [await freePort(), await freePort()];
+    const [grpcPort, uiPort, simPort] = [await freePort(), await freePort(), await freePort()];
     const env = {
       SNOW_CONNECTOR_CONFIG: writeJson(dataDir, 'appsettings.agent.json', {}),
       SNOW_CONNECTOR__TicketConnector__DataDirectory: path.join(dataDir, 'data'),
       TEMPORAL_ADDRESS: `127.0.0.1:${grpcPort}`,
       TEMPORAL_UI_PORT: String(uiPort),
+      SNOW_SIM_PORT: String(simPort),
+      SNOW_SIM_PASSWORD: '',
     };
 
     const first = await startStack(env);
@@ -76,6 +79,18 @@ describe('npm start', () => {
     assert.match(first.output(), /Self-check: +worker .* ran workflow self-check-/);
     const ui = await fetch(`http://127.0.0.1:${uiPort}/`);
     assert.equal(ui.status, 200);
+    assert.match(
+      first.output(),
+      new RegExp(`ServiceNow: +simulator at http://127\\.0\\.0\\.1:${simPort} \\(connection Simulator\\)`),
+    );
+    const credentialsFile = path.join(dataDir, 'data', 'simulator-credentials.json');
+    assert.equal(statSync(credentialsFile).mode & 0o077, 0, 'credentials readable by the owner only');
+    const { password } = JSON.parse(readFileSync(credentialsFile, 'utf8')) as { password: string };
+    assert.ok(!first.output().includes(password), 'the banner names the file, not the password');
+    const users = await fetch(`http://127.0.0.1:${simPort}/api/now/table/sys_user?sysparm_limit=1`, {
+      headers: { authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` },
+    });
+    assert.equal(users.status, 200);
 
     const connection = await Connection.connect({ address: `127.0.0.1:${grpcPort}` });
     const client = new Client({ connection });
@@ -87,9 +102,14 @@ describe('npm start', () => {
     assert.match(first.output(), /Stopped\./);
     assert.equal(await isListening('127.0.0.1', grpcPort), false, 'the Temporal server is gone');
     assert.equal(await isListening('127.0.0.1', uiPort), false, 'the Web UI is gone');
+    assert.equal(await isListening('127.0.0.1', simPort), false, 'the simulator is gone');
 
     const second = await startStack(env);
     assert.match(second.output(), /Search attributes: already registered/);
+    const again200 = await fetch(`http://127.0.0.1:${simPort}/api/now/table/sys_user?sysparm_limit=1`, {
+      headers: { authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` },
+    });
+    assert.equal(again200.status, 200, 'the simulator keeps its credentials across restarts');
     const again = await Connection.connect({ address: `127.0.0.1:${grpcPort}` });
     try {
       const description = await new Client({ connection: again }).workflow.getHandle('left-open').describe();
@@ -116,6 +136,7 @@ describe('npm start', () => {
           SNOW_CONNECTOR__TicketConnector__DataDirectory: path.join(dataDir, 'data'),
           TEMPORAL_ADDRESS: `127.0.0.1:${port}`,
           TEMPORAL_UI_PORT: String(await freePort()),
+          SNOW_SIM_PORT: String(await freePort()),
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       });

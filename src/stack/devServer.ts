@@ -25,10 +25,13 @@ export interface DevServer {
 }
 
 export class PortInUseError extends Error {
-  constructor(readonly port: number) {
+  constructor(
+    readonly port: number,
+    setting = 'TEMPORAL_ADDRESS / TEMPORAL_UI_PORT',
+  ) {
     super(
-      `Port ${port} is already in use: another Temporal server (or an earlier \`npm start\`) may be running. ` +
-        'Stop it, or set TEMPORAL_ADDRESS / TEMPORAL_UI_PORT to free ports.',
+      `Port ${port} is already in use: another server (or an earlier \`npm start\`) may be running. ` +
+        `Stop it, or set ${setting} to a free port.`,
     );
     this.name = 'PortInUseError';
   }

@@ -14,6 +14,7 @@ import { registerSearchAttributes } from '../platform/registerSearchAttributes';
 import { startWorker } from '../worker';
 import { selfCheckWorkflow } from '../workflows';
 import { PortInUseError, startDevServer, type DevServer } from './devServer';
+import { SIMULATOR_CONNECTION_ID, startLocalSimulator, type LocalSimulator } from './localSimulator';
 
 const DEFAULT_UI_PORT = 8233;
 
@@ -46,18 +47,25 @@ async function main(): Promise<void> {
     });
   }
 
+  // Without a configured instance, the bundled simulator stands in for ServiceNow.
+  let simulator: LocalSimulator | undefined;
   const stopServer = async () => {
+    await simulator?.handle.close();
     await devServer?.stop();
   };
   try {
+    const noConnection = Object.keys(config.settings.Connections).length === 0;
+    simulator = noConnection ? await startLocalSimulator(config.settings, dataDir) : undefined;
+    const settings = simulator?.settings ?? config.settings;
     const connection = await Connection.connect(target.connectionOptions);
     const added = await registerSearchAttributes(connection, target.namespace);
-    const worker = await startWorker(config.settings, target);
+    const worker = await startWorker(settings, target);
     let stopping = false;
     const stopAll = (signal: NodeJS.Signals) => {
       if (stopping) return;
       stopping = true;
-      console.log(`\n${signal}: stopping the worker${devServer ? ' and the Temporal server' : ''}...`);
+      const servers = [devServer && 'the Temporal server', simulator && 'the simulator'].filter(Boolean);
+      console.log(`\n${signal}: stopping the worker${servers.map((name) => ` and ${name}`).join('')}...`);
       void worker
         .shutdown()
         .finally(stopServer)
@@ -93,10 +101,13 @@ async function main(): Promise<void> {
         : []),
       `  Namespace:       ${target.namespace}, task queue ${target.taskQueue}`,
       `  Config:          ${config.file ?? 'embedded defaults (no appsettings.agent.json found)'}`,
-      `  ServiceNow:      ${
-        Object.keys(config.settings.Connections).join(', ') ||
-        'no connection configured (the bundled simulator is not part of this build yet)'
-      }`,
+      ...(simulator
+        ? [
+            `  ServiceNow:      simulator at ${simulator.handle.url} (connection ${SIMULATOR_CONNECTION_ID})`,
+            `                   login ${simulator.handle.credentials.login}, password in ${simulator.credentialsFile}`,
+            `                   operate it: snow-ticket sim --help (SNOW_SIM_URL=${simulator.handle.url})`,
+          ]
+        : [`  ServiceNow:      ${Object.keys(config.settings.Connections).join(', ')}`]),
       `  Search attributes: ${added.length > 0 ? `registered ${added.join(', ')}` : 'already registered'}`,
       `  Self-check:      worker ${check.worker.version} ran workflow ${check.workflowId}`,
       'Press Ctrl-C to stop.',
