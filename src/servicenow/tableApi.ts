@@ -15,7 +15,10 @@ export type Row = Readonly<Record<string, string>>;
 
 export interface Page {
   readonly rows: readonly Row[];
-  /** `X-Total-Count`: rows matching this page's query (with keyset paging, the rows from this page on). */
+  /**
+   * `X-Total-Count`: rows matching this page's query. With keyset paging only the first page has it (the rows
+   * from there on), to spare the instance a count per page.
+   */
   readonly totalCount?: number;
 }
 
@@ -228,6 +231,8 @@ export class TableApi {
             sysparm_query: nextQuery(last).toString(),
             sysparm_limit: String(this.options.pageSize),
             sysparm_suppress_pagination_header: 'true',
+            // Counting is a second query on the instance; only the first page's count is worth it (progress).
+            ...(last === undefined ? {} : { sysparm_no_count: 'true' }),
           },
           operation: 'list',
           table,
