@@ -26,7 +26,18 @@ export type ServiceNowErrorKind =
 export type ServiceNowOperation =
   'read' | 'list' | 'create' | 'update' | 'delete' | 'order' | 'token' | 'find' | 'set-password';
 
-export interface ServiceNowErrorDetails {
+type DetailKey =
+  'kind' | 'operation' | 'table' | 'record' | 'status' | 'serviceNowMessage' | 'detail' | 'retryAfterMs';
+
+export type ServiceNowErrorDetails = Pick<ServiceNowError, DetailKey> & {
+  /** Our own explanation when ServiceNow gave none. */
+  readonly reason?: string;
+};
+
+const RETRYABLE_STATUS = new Set([408, 429]);
+const RETRYABLE_KINDS: ReadonlySet<ServiceNowErrorKind> = new Set(['network', 'timeout', 'not-json']);
+
+export class ServiceNowError extends Error {
   readonly kind: ServiceNowErrorKind;
   readonly operation: ServiceNowOperation;
   readonly table?: string;
@@ -36,22 +47,6 @@ export interface ServiceNowErrorDetails {
   /** `error.message` from ServiceNow's error envelope. */
   readonly serviceNowMessage?: string;
   /** `error.detail` from ServiceNow's error envelope. */
-  readonly detail?: string;
-  readonly retryAfterMs?: number;
-  /** Our own explanation when ServiceNow gave none. */
-  readonly reason?: string;
-}
-
-const RETRYABLE_STATUS = new Set([408, 429]);
-const RETRYABLE_KINDS: ReadonlySet<ServiceNowErrorKind> = new Set(['network', 'timeout', 'not-json']);
-
-export class ServiceNowError extends Error {
-  readonly kind: ServiceNowErrorKind;
-  readonly operation: ServiceNowOperation;
-  readonly table?: string;
-  readonly record?: string;
-  readonly status?: number;
-  readonly serviceNowMessage?: string;
   readonly detail?: string;
   readonly retryAfterMs?: number;
   /** Network errors, timeouts, 408, 429, 5xx and an instance answering HTML (asleep or in maintenance). */
@@ -73,19 +68,13 @@ export class ServiceNowError extends Error {
       (details.status !== undefined && (RETRYABLE_STATUS.has(details.status) || details.status >= 500));
   }
 
-  toJSON(): ServiceNowErrorDetails & { message: string; retryable: boolean } {
-    return {
-      message: this.message,
-      kind: this.kind,
-      operation: this.operation,
-      table: this.table,
-      record: this.record,
-      status: this.status,
-      serviceNowMessage: this.serviceNowMessage,
-      detail: this.detail,
-      retryAfterMs: this.retryAfterMs,
-      retryable: this.retryable,
-    };
+  /** For structured logs: `message` is not an own enumerable property of an Error. */
+  toJSON(): ServiceNowErrorDetails & {
+    readonly name: string;
+    readonly message: string;
+    readonly retryable: boolean;
+  } {
+    return { ...this, message: this.message };
   }
 }
 

@@ -1,25 +1,15 @@
 /** The ServiceNow client against the simulator over real HTTP on loopback. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { inspect } from 'node:util';
+import { renderings, serviceNowFailure } from '../helpers/serviceNowErrors';
 import { ServiceNowClient, type ServiceNowClientOptions } from '../../src/servicenow/client';
 import { parseEncodedQuery } from '../../src/servicenow/encodedQuery';
-import { parseRetryAfter, ServiceNowError } from '../../src/servicenow/errors';
+import { parseRetryAfter, type ServiceNowError } from '../../src/servicenow/errors';
 import { ACCESS_REQUEST_ITEM_SYS_ID } from '../../src/servicenow/simulator/server';
 import { ManualClock, useSimulator, type SimulatorFixture } from '../helpers/simulator';
 
 const CLIENT_SECRET = 'Client-S3cret-0fTheConnector';
 const ADMIN_PASSWORD = 'Admin-Pa55word-Known-To-Test';
-
-async function failure(action: () => Promise<unknown>): Promise<ServiceNowError> {
-  try {
-    await action();
-  } catch (error) {
-    assert.ok(error instanceof ServiceNowError, `expected a ServiceNowError, got ${inspect(error)}`);
-    return error;
-  }
-  assert.fail('expected the call to fail');
-}
 
 async function adminJson<T>(
   fixture: SimulatorFixture,
@@ -37,6 +27,20 @@ const setFaults = (fixture: SimulatorFixture, faults: Record<string, number>) =>
 
 const clearFaults = (fixture: SimulatorFixture) =>
   setFaults(fixture, { errorRate: 0, latencyMs: 0, dropRate: 0, burst429: 0, failAfterCommit: 0 });
+
+/** Runs an action while the simulator injects faults, and clears them whatever happens. */
+async function underFaults<T>(
+  fixture: SimulatorFixture,
+  faults: Record<string, number>,
+  action: () => Promise<T>,
+): Promise<T> {
+  await setFaults(fixture, faults);
+  try {
+    return await action();
+  } finally {
+    await clearFaults(fixture);
+  }
+}
 
 async function collect<T>(
   pages: AsyncIterable<{ rows: readonly T[] }>,
@@ -87,13 +91,10 @@ describe('ServiceNow client with Basic auth', () => {
       correlationId: 'lost-answer-1',
       fields: { short_description: 'x' },
     } as const;
-    await setFaults(fixture, { failAfterCommit: 1 });
-    try {
-      const error = await failure(() => client().createTicket(request));
-      assert.equal(error.retryable, true);
-    } finally {
-      await clearFaults(fixture);
-    }
+    const error = await underFaults(fixture, { failAfterCommit: 1 }, () =>
+      serviceNowFailure(() => client().createTicket(request)),
+    );
+    assert.equal(error.retryable, true);
     const retried = await client().createTicket(request);
     assert.equal(retried.created, false);
     assert.equal((await client().findByCorrelationId('incident', request.correlationId)).length, 1);
@@ -106,13 +107,9 @@ describe('ServiceNow client with Basic auth', () => {
       fields: { short_description: 'race' },
     } as const;
     // Latency makes both lookups answer before either create: the race a timed-out earlier attempt causes.
-    await setFaults(fixture, { latencyMs: 300 });
-    let results;
-    try {
-      results = await Promise.all([client().createTicket(request), client().createTicket(request)]);
-    } finally {
-      await clearFaults(fixture);
-    }
+    const results = await underFaults(fixture, { latencyMs: 300 }, () =>
+      Promise.all([client().createTicket(request), client().createTicket(request)]),
+    );
     assert.equal(results[0].ticket.sysId, results[1].ticket.sysId);
     const all = await client().findByCorrelationId('incident', request.correlationId);
     assert.equal(all.filter((ticket) => ticket.active).length, 1);
@@ -314,7 +311,7 @@ describe('ServiceNow client with Basic auth', () => {
       tableApiUrl: fixture.sim.tableApiUrl,
       credentials: { kind: 'basic', login: 'jdoe.pw', password: 'New-Pa55word-For-Jane' },
     });
-    const refused = await failure(() => asJane.findUser('jdoe.pw'));
+    const refused = await serviceNowFailure(() => asJane.findUser('jdoe.pw'));
     assert.equal(refused.status, 401, 'password_needs_reset is set');
     assert.ok(!refused.message.includes('New-Pa55word-For-Jane'));
     // Once the reset flag is cleared the new password logs in: it was stored as a usable password.
@@ -326,7 +323,7 @@ describe('ServiceNow client with Basic auth', () => {
   });
 
   test('refuses unknown field names instead of letting ServiceNow ignore them', async () => {
-    const error = await failure(() =>
+    const error = await serviceNowFailure(() =>
       client().createTicket({ table: 'incident', correlationId: 'typo', fields: { short_descripton: 'x' } }),
     );
     assert.equal(error.kind, 'invalid-request');
@@ -338,7 +335,7 @@ describe('ServiceNow client with Basic auth', () => {
   });
 
   test('a write blocked by a data policy reports ServiceNow message and detail', async () => {
-    const error = await failure(() =>
+    const error = await serviceNowFailure(() =>
       client().createTicket({ table: 'incident', correlationId: 'policy-1', fields: { state: '7' } }),
     );
     assert.equal(error.status, 403);
@@ -349,7 +346,9 @@ describe('ServiceNow client with Basic auth', () => {
   });
 
   test('a missing record is a 404 naming the record', async () => {
-    const error = await failure(() => client().cancelTicket('incident', 'e'.repeat(32), 'not there'));
+    const error = await serviceNowFailure(() =>
+      client().cancelTicket('incident', 'e'.repeat(32), 'not there'),
+    );
     assert.equal(error.status, 404);
     assert.equal(error.serviceNowMessage, 'No Record found');
     assert.equal(error.retryable, false);
@@ -383,7 +382,7 @@ describe('ServiceNow client error kinds, Retry-After and secrets', () => {
     });
   const errors: ServiceNowError[] = [];
   const provoke = async (action: () => Promise<unknown>) => {
-    const error = await failure(action);
+    const error = await serviceNowFailure(action);
     errors.push(error);
     return error;
   };
@@ -421,53 +420,41 @@ describe('ServiceNow client error kinds, Retry-After and secrets', () => {
   });
 
   test('5xx answers are retryable', async () => {
-    await setFaults(fixture, { errorRate: 1 });
-    try {
-      const error = await provoke(() => oauth().getTicket('incident', anyTicket));
-      assert.ok((error.status ?? 0) >= 500);
-      assert.equal(error.retryable, true);
-    } finally {
-      await clearFaults(fixture);
-    }
+    const error = await underFaults(fixture, { errorRate: 1 }, () =>
+      provoke(() => oauth().getTicket('incident', anyTicket)),
+    );
+    assert.ok((error.status ?? 0) >= 500);
+    assert.equal(error.retryable, true);
   });
 
   test('a dropped connection is a retryable network error', async () => {
-    await setFaults(fixture, { dropRate: 1 });
-    try {
-      const error = await provoke(() => basic().getTicket('incident', anyTicket));
-      assert.equal(error.kind, 'network');
-      assert.equal(error.retryable, true);
-    } finally {
-      await clearFaults(fixture);
-    }
+    const error = await underFaults(fixture, { dropRate: 1 }, () =>
+      provoke(() => basic().getTicket('incident', anyTicket)),
+    );
+    assert.equal(error.kind, 'network');
+    assert.equal(error.retryable, true);
   });
 
   test('no answer within the timeout is a retryable timeout', async () => {
-    await setFaults(fixture, { latencyMs: 2_000 });
-    try {
-      const error = await provoke(() => basic({ timeoutMs: 200 }).getTicket('incident', anyTicket));
-      assert.equal(error.kind, 'timeout');
-      assert.equal(error.retryable, true);
-    } finally {
-      await clearFaults(fixture);
-    }
+    const error = await underFaults(fixture, { latencyMs: 2_000 }, () =>
+      provoke(() => basic({ timeoutMs: 200 }).getTicket('incident', anyTicket)),
+    );
+    assert.equal(error.kind, 'timeout');
+    assert.equal(error.retryable, true);
   });
 
   test('an aborted call is canceled', async () => {
-    await setFaults(fixture, { latencyMs: 2_000 });
-    try {
-      const controller = new AbortController();
-      const pending = provoke(() =>
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 100);
+    const error = await underFaults(fixture, { latencyMs: 2_000 }, () =>
+      provoke(() =>
         basic().createTicket(
           { table: 'incident', correlationId: 'aborted', fields: {} },
           { signal: controller.signal },
         ),
-      );
-      setTimeout(() => controller.abort(), 100);
-      assert.equal((await pending).kind, 'canceled');
-    } finally {
-      await clearFaults(fixture);
-    }
+      ),
+    );
+    assert.equal(error.kind, 'canceled');
   });
 
   test('429 carries the delay from Retry-After', async () => {
@@ -518,13 +505,7 @@ describe('ServiceNow client error kinds, Retry-After and secrets', () => {
     ];
     assert.ok(errors.length >= 8, `expected every error kind above, got ${errors.length}`);
     for (const error of errors) {
-      const texts = [
-        error.message,
-        String(error.stack),
-        inspect(error, { depth: 20, showHidden: true }),
-        JSON.stringify(error),
-      ];
-      for (const text of texts) {
+      for (const text of renderings(error)) {
         for (const secret of secrets)
           assert.ok(!text.includes(secret), `secret in ${error.kind} error: ${text}`);
         assert.ok(

@@ -6,9 +6,8 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { inspect } from 'node:util';
+import { renderings, serviceNowFailure } from '../helpers/serviceNowErrors';
 import { ServiceNowClient } from '../../src/servicenow/client';
-import { ServiceNowError } from '../../src/servicenow/errors';
 
 type Handler = (request: IncomingMessage, response: ServerResponse) => void;
 
@@ -46,24 +45,9 @@ function json(status: number, body: unknown, headers: Record<string, string> = {
   };
 }
 
-async function failure(action: () => Promise<unknown>): Promise<ServiceNowError> {
-  try {
-    await action();
-  } catch (error) {
-    assert.ok(error instanceof ServiceNowError, `expected a ServiceNowError, got ${inspect(error)}`);
-    return error;
-  }
-  assert.fail('expected the call to fail');
-}
-
-function assertNoSecret(error: ServiceNowError): void {
+function assertNoSecret(error: Error): void {
   const basic = Buffer.from(`connector:${PASSWORD}`).toString('base64');
-  for (const text of [
-    error.message,
-    inspect(error, { depth: 10 }),
-    JSON.stringify(error),
-    String(error.stack),
-  ]) {
+  for (const text of renderings(error)) {
     assert.ok(!text.includes(PASSWORD), `password leaked: ${text}`);
     assert.ok(!text.includes(basic), `Authorization header leaked: ${text}`);
   }
@@ -75,7 +59,7 @@ describe('client against misbehaving servers', () => {
       response.writeHead(200, { 'Content-Type': 'text/html' });
       response.end('<html><body>Your instance is hibernating</body></html>');
     };
-    const error = await failure(() => client().getTicket('incident', SYS_ID));
+    const error = await serviceNowFailure(() => client().getTicket('incident', SYS_ID));
     assert.equal(error.kind, 'not-json');
     assert.equal(error.retryable, true);
     assert.match(error.message, /hibernating/);
@@ -87,12 +71,15 @@ describe('client against misbehaving servers', () => {
       response.writeHead(200, { 'Content-Type': 'application/json' });
       response.end('{"result": [');
     };
-    assert.equal((await failure(() => client().getTicket('incident', SYS_ID))).kind, 'invalid-response');
+    assert.equal(
+      (await serviceNowFailure(() => client().getTicket('incident', SYS_ID))).kind,
+      'invalid-response',
+    );
   });
 
   test('JSON without the result envelope is an invalid-response error', async () => {
     handler = json(200, { records: [] });
-    const error = await failure(() => client().getTicket('incident', SYS_ID));
+    const error = await serviceNowFailure(() => client().getTicket('incident', SYS_ID));
     assert.equal(error.kind, 'invalid-response');
     assert.match(error.message, /envelope/);
   });
@@ -111,7 +98,7 @@ describe('client against misbehaving servers', () => {
         });
         response.end();
       };
-      const error = await failure(() => client().getTicket('incident', SYS_ID));
+      const error = await serviceNowFailure(() => client().getTicket('incident', SYS_ID));
       assert.equal(error.status, 302);
       assert.equal(redirectedTo, 0);
     } finally {
@@ -125,7 +112,7 @@ describe('client against misbehaving servers', () => {
       { result: [{ sys_id: SYS_ID }] },
       { Link: '<https://evil.example.com/api/now/table/sys_user>;rel="next"' },
     );
-    const error = await failure(async () => {
+    const error = await serviceNowFailure(async () => {
       for await (const page of client().listPages('sys_user')) assert.ok(page);
     });
     assert.equal(error.kind, 'invalid-response');
@@ -136,13 +123,15 @@ describe('client against misbehaving servers', () => {
     handler = json(200, {
       result: [{ sys_id: 'b'.repeat(32), number: 'INC0000001', state: '1', active: 'true' }],
     });
-    const error = await failure(() => client().getTickets('incident', [SYS_ID]));
+    const error = await serviceNowFailure(() => client().getTickets('incident', [SYS_ID]));
     assert.equal(error.kind, 'mismatch');
   });
 
   test('an answer over the size cap is refused', async () => {
     handler = json(200, { result: [{ sys_id: SYS_ID, description: 'x'.repeat(50_000) }] });
-    const error = await failure(() => client({ maxResponseBytes: 10_000 }).getTicket('incident', SYS_ID));
+    const error = await serviceNowFailure(() =>
+      client({ maxResponseBytes: 10_000 }).getTicket('incident', SYS_ID),
+    );
     assert.equal(error.kind, 'response-too-large');
     assert.match(error.message, /ResponseSizeLimit/);
   });
@@ -152,7 +141,7 @@ describe('client against misbehaving servers', () => {
       error: { message: `Bad value ${PASSWORD}`, detail: `detail ${PASSWORD}` },
       status: 'failure',
     });
-    const error = await failure(() => client().getTicket('incident', SYS_ID));
+    const error = await serviceNowFailure(() => client().getTicket('incident', SYS_ID));
     assert.equal(error.status, 400);
     assert.match(error.message, /Bad value \[redacted\]/);
     assertNoSecret(error);
@@ -163,7 +152,7 @@ describe('client against misbehaving servers', () => {
       response.writeHead(502, { 'Content-Type': 'text/html' });
       response.end('<html>Bad gateway</html>');
     };
-    const error = await failure(() => client().getTicket('incident', SYS_ID));
+    const error = await serviceNowFailure(() => client().getTicket('incident', SYS_ID));
     assert.equal(error.kind, 'http');
     assert.equal(error.status, 502);
     assert.equal(error.retryable, true);
@@ -177,7 +166,7 @@ describe('client against misbehaving servers', () => {
 
 describe('client refuses unsafe targets before sending anything', () => {
   test('plain http to a remote host', async () => {
-    const error = await failure(async () =>
+    const error = await serviceNowFailure(async () =>
       new ServiceNowClient({
         tableApiUrl: 'http://instance.example.com/api/now/table',
         credentials: { kind: 'basic', login: 'u', password: PASSWORD },
@@ -189,7 +178,7 @@ describe('client refuses unsafe targets before sending anything', () => {
   });
 
   test('a sys_id that is not 32 hex characters', async () => {
-    const error = await failure(() => client().getTicket('incident', '../sys_user'));
+    const error = await serviceNowFailure(() => client().getTicket('incident', '../sys_user'));
     assert.equal(error.kind, 'invalid-request');
     assert.match(error.message, /sys_id/);
   });
