@@ -52,7 +52,7 @@ const brokenFile = {
       ResponseSizeLimit: 'lots',
     },
     HalfOAuth: {
-      Server: 'https://acme.service-now.com/api/now/table',
+      Server: 'https://acme.service-now.com/',
       ClientId: 'id',
       ClientSecret: SECRET_CLIENT,
     },
@@ -112,6 +112,20 @@ describe('settings file', () => {
     assert.equal(mapping?.TicketSynchroIsNotAvailable, true);
   });
 
+  test('a Server URL with credentials in it is refused without echoing them', () => {
+    const message = problemsOf({
+      Connections: {
+        Main: {
+          Server: `https://svc:${SECRET_PASSWORD}@acme.service-now.com/api/now/table`,
+          Login: 'a',
+          Password: 'b',
+        },
+      },
+    }).message;
+    assert.match(message, /Connections\.Main\.Server: must not contain credentials/);
+    assert.ok(!message.includes(SECRET_PASSWORD));
+  });
+
   test('runs on embedded defaults when no file exists', () => {
     const config = loadConfig({ env: {}, cwd: tempDir() });
     assert.equal(config.file, undefined);
@@ -129,6 +143,7 @@ describe('settings file', () => {
       ['Connections.Plain.ResponseSizeLimit', /whole number from 1 to 10000/],
       ['Connections.Plain.Password', /Login and Password go together/],
       ['Connections.HalfOAuth.OAuth2Url', /OAuth needs ClientId, ClientSecret and OAuth2Url together/],
+      ['Connections.HalfOAuth.Server', /must end with \/api\/now\/table/],
       ['TicketConnector.Polling.FirstCheckAfter', /positive duration/],
       ['TicketConnector.Polling.Jitter', /at most 0.5/],
       ['TicketConnector.ResourceTypeMappings.SAP_Role.CallerId', /must not be empty/],
@@ -220,7 +235,7 @@ describe('snow-ticket config check', () => {
   test('exits 2 with the report for a broken file, without secrets', () => {
     const result = run(writeJson(tempDir(), 'broken.json', brokenFile));
     assert.equal(result.status, 2, result.stderr);
-    assert.match(result.stderr, /Invalid configuration in .*broken\.json \(10 problems\)/);
+    assert.match(result.stderr, /Invalid configuration in .*broken\.json \(11 problems\)/);
     assert.doesNotMatch(result.stderr, /at .*\.ts:\d+/, 'no stack trace for a config error');
     assert.ok(!`${result.stdout}${result.stderr}`.includes(SECRET_PASSWORD));
   });

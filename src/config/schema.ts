@@ -15,7 +15,7 @@ export const SECRET_KEYS = new Set(['Password', 'ClientSecret', 'ApiKey', 'Beare
 
 const nonEmpty = (what: string) => z.string().trim().min(1, `must not be empty (expected ${what})`);
 
-function secureUrl(what: string) {
+function secureUrl(what: string, path?: { pattern: RegExp; expected: string }) {
   return z.string().superRefine((value, ctx) => {
     let url: URL;
     try {
@@ -24,12 +24,18 @@ function secureUrl(what: string) {
       ctx.addIssue({ code: 'custom', message: `is not a valid URL (expected ${what})` });
       return;
     }
-    if (url.protocol === 'https:') return;
-    if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) return;
-    ctx.addIssue({
-      code: 'custom',
-      message: `must use https (plain http is allowed for loopback addresses only); expected ${what}`,
-    });
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must use https (plain http is allowed for loopback addresses only); expected ${what}`,
+      });
+    }
+    if (url.username !== '' || url.password !== '') {
+      ctx.addIssue({ code: 'custom', message: 'must not contain credentials (use Login and Password)' });
+    }
+    if (path !== undefined && !path.pattern.test(url.pathname)) {
+      ctx.addIssue({ code: 'custom', message: `must end with ${path.expected}; expected ${what}` });
+    }
   });
 }
 
@@ -86,7 +92,11 @@ function withoutEmptyStrings(value: unknown): unknown {
 
 const connectionFields = z
   .strictObject({
-    Server: secureUrl('the Table API base URL, e.g. https://instance.service-now.com/api/now/table'),
+    // The other APIs (Service Catalog) are found relative to the Table API's path.
+    Server: secureUrl('the Table API base URL, e.g. https://instance.service-now.com/api/now/table', {
+      pattern: /\/api\/now(\/v[12])?\/table\/?$/,
+      expected: '/api/now/table',
+    }),
     Login: z.string().optional(),
     Password: z.string().optional(),
     ClientId: z.string().optional(),
