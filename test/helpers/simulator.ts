@@ -32,14 +32,22 @@ export interface CallOptions {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-export interface SimulatorFixture {
-  readonly sim: SimulatorHandle;
+/** HTTP calls to a running simulator; plain functions, so they can be passed around on their own. */
+export interface SimulatorCalls {
   /** `fetch` of a path of the simulator (`/api/now/table/incident?...`). */
-  call(path: string, options?: CallOptions): Promise<Response>;
+  readonly call: (path: string, options?: CallOptions) => Promise<Response>;
   /** Creates a record through the Table API and returns its `result`, references as plain sys_ids. */
-  create(table: string, values: Record<string, unknown>, as?: Credentials): Promise<Record<string, string>>;
+  readonly create: (
+    table: string,
+    values: Record<string, unknown>,
+    as?: Credentials,
+  ) => Promise<Record<string, string>>;
   /** `fetch` of the admin API (`/tickets`, `/faults`, ...) as the admin. */
-  admin(path: string, options?: Omit<CallOptions, 'as'>): Promise<Response>;
+  readonly admin: (path: string, options?: Omit<CallOptions, 'as'>) => Promise<Response>;
+}
+
+export interface SimulatorFixture extends SimulatorCalls {
+  readonly sim: SimulatorHandle;
 }
 
 export function basicAuthorization(login: string, password: string): string {
@@ -62,6 +70,16 @@ export function useSimulator(options: SimulatorOptions | (() => SimulatorOptions
     if (handle === undefined) throw new Error('The simulator is used before its before() hook ran');
     return handle;
   };
+  return {
+    get sim() {
+      return sim();
+    },
+    ...simulatorCalls(sim),
+  };
+}
+
+/** Calls to the simulator `sim()` returns at the time of each call (tests that restart it pass a new one). */
+export function simulatorCalls(sim: () => SimulatorHandle): SimulatorCalls {
   const authorization = (as: Credentials): string | undefined => {
     if (as === 'none') return undefined;
     if (as === 'admin') return basicAuthorization(sim().credentials.login, sim().credentials.password);
@@ -80,11 +98,8 @@ export function useSimulator(options: SimulatorOptions | (() => SimulatorOptions
     });
   };
   return {
-    get sim() {
-      return sim();
-    },
     call,
-    async create(table, values, as = 'admin') {
+    create: async (table, values, as = 'admin') => {
       const response = await call(`/api/now/table/${table}?sysparm_exclude_reference_link=true`, {
         body: values,
         as,

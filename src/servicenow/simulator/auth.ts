@@ -35,10 +35,15 @@ interface IssuedToken {
 }
 
 const PASSWORD_DIGEST_PREFIX = 'sha256:';
+const PASSWORD_DIGEST = new RegExp(`^${PASSWORD_DIGEST_PREFIX}[0-9a-f]{64}$`);
 
 /** How a usable password is stored in sys_user.user_password. */
 export function passwordDigest(password: string): string {
   return PASSWORD_DIGEST_PREFIX + createHash('sha256').update(password).digest('hex');
+}
+
+export function isPasswordDigest(value: string): boolean {
+  return PASSWORD_DIGEST.test(value);
 }
 
 function remember(tokens: Map<string, IssuedToken>, token: string, issued: IssuedToken): void {

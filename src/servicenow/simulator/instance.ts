@@ -7,12 +7,14 @@ import { ConcurrencyGate, FaultInjector, RateLimiter, type Faults } from './limi
 import { Notifier, type NotificationStats, type NotifyOptions } from './notifications';
 import { Prng } from './random';
 import {
+  applyAdminAccount,
   DirectorySeeder,
   seedBaseline,
   type AdminAccount,
   type DirectorySize,
   type SeededCounts,
 } from './seed';
+import { readStateFile, restoreState, serializeState } from './stateFile';
 import { RequestStats } from './stats';
 import { formatDateTime, Store, type JournalEntry, type RecordValues, type Row, type Stamp } from './store';
 import { actionChanges, type TicketActionRequest } from './ticketActions';
@@ -90,6 +92,24 @@ export class SimulatedInstance {
     this.rateLimiter?.reset();
     this.faults.reset();
     this.hibernating = false;
+  }
+
+  /**
+   * Continues from the state saved in `file` (see stateFile.ts), keeping this start's admin login. False, and
+   * nothing changed, when the file does not exist; StateFileError when it cannot be used.
+   */
+  loadState(file: string): boolean {
+    const state = readStateFile(file);
+    if (state === undefined) return false;
+    restoreState(this.store, state, file);
+    this.seeder = new DirectorySeeder(state.directoryBatches);
+    applyAdminAccount(this.store, this.settings.admin, this.stamp());
+    return true;
+  }
+
+  /** Everything `loadState` restores, as the chunks of a state file. */
+  stateSnapshot(): string[] {
+    return serializeState(this.store, this.seeder.batches);
   }
 
   seedDirectory(size: DirectorySize): SeededCounts {

@@ -19,6 +19,7 @@ interface MainOptions {
   notifySecret?: string;
   notifyDelayMs?: number;
   randomSeed?: number;
+  stateFile?: string;
   verbose?: boolean;
 }
 
@@ -43,6 +44,10 @@ const program = new Command('servicenow-sim')
   )
   .option('--notify-delay-ms <ms>', 'hold notifications this long', wholeNumber(0, 3_600_000))
   .option('--random-seed <n>', 'seed for reproducible faults', wholeNumber(0, 2 ** 32 - 1))
+  .option(
+    '--state-file <file>',
+    'keep the data across restarts: loaded at start if it exists, saved after changes and on exit',
+  )
   .option('--verbose', 'log every request')
   .action(async (options: MainOptions) => {
     const notifySecret = options.notifySecret ?? process.env.SNOW_SIM_NOTIFY_SECRET;
@@ -67,6 +72,7 @@ const program = new Command('servicenow-sim')
           ? undefined
           : { url: options.notifyUrl, secret: notifySecret, delayMs: options.notifyDelayMs },
       randomSeed: options.randomSeed,
+      stateFile: options.stateFile,
       verbose: options.verbose,
     });
     if (options.seedUsers > 0 || options.seedGroups > 0) {
@@ -82,6 +88,7 @@ const program = new Command('servicenow-sim')
     console.log(`  Table API     ${simulator.tableApiUrl}`);
     console.log(`  OAuth         ${simulator.oauthUrl}`);
     console.log(`  Admin API     ${simulator.url}/sim/admin`);
+    if (options.stateFile !== undefined) console.log(`  State file    ${options.stateFile}`);
     console.log(`  Login         ${credentials.login} / ${credentials.password}`);
     console.log(`  OAuth client  ${credentials.clientId} / ${credentials.clientSecret}`);
     console.log(`  Operate it    SNOW_SIM_URL=${simulator.url} SNOW_SIM_PASSWORD=... snow-ticket sim --help`);

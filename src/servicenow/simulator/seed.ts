@@ -24,18 +24,8 @@ export interface AdminAccount {
 /** What a fresh instance holds: the admin user with the admin role, the seeded roles and the catalog item. */
 export function seedBaseline(store: Store, admin: AdminAccount, stamp: Stamp): void {
   const insert = (table: TableName, values: RecordValues) =>
-    store
-      .table(table)
-      .insert({ ...newRecord(table, { now: stamp.on, userSysId: ADMIN_USER_SYS_ID }), ...values }, stamp);
-  insert('sys_user', {
-    sys_id: ADMIN_USER_SYS_ID,
-    user_name: admin.login,
-    first_name: 'System',
-    last_name: 'Administrator',
-    name: 'System Administrator',
-    email: 'admin@example.com',
-    user_password: passwordDigest(admin.password),
-  });
+    store.table(table).insert({ ...defaultsOf(table, stamp), ...values }, stamp);
+  insert('sys_user', adminUser(admin));
   for (const [name, sysId] of Object.entries(SEEDED_ROLES)) {
     insert('sys_user_role', { sys_id: sysId, name, elevated_privilege: String(name === 'admin') });
   }
@@ -45,6 +35,40 @@ export function seedBaseline(store: Store, admin: AdminAccount, stamp: Stamp): v
     name: 'Access request',
     short_description: 'Request access to an application without an automated connector',
   });
+}
+
+/**
+ * Gives the admin user the login and password of this start, after a saved state was loaded: the password
+ * may differ from the saved one (it is generated when not given), and the operator must be able to log in.
+ * A deleted admin user is created again; everything else about it (roles, lock) stays as saved.
+ */
+export function applyAdminAccount(store: Store, admin: AdminAccount, stamp: Stamp): void {
+  const users = store.table('sys_user');
+  const row = users.get(ADMIN_USER_SYS_ID);
+  if (row === undefined) {
+    users.insert({ ...defaultsOf('sys_user', stamp), ...adminUser(admin) }, stamp);
+    return;
+  }
+  const login = { user_name: admin.login, user_password: passwordDigest(admin.password) };
+  if (Object.entries(login).some(([field, value]) => users.read(row, field) !== value)) {
+    users.update(row, login, stamp);
+  }
+}
+
+function adminUser(admin: AdminAccount): RecordValues {
+  return {
+    sys_id: ADMIN_USER_SYS_ID,
+    user_name: admin.login,
+    first_name: 'System',
+    last_name: 'Administrator',
+    name: 'System Administrator',
+    email: 'admin@example.com',
+    user_password: passwordDigest(admin.password),
+  };
+}
+
+function defaultsOf(table: TableName, stamp: Stamp): RecordValues {
+  return newRecord(table, { now: stamp.on, userSysId: ADMIN_USER_SYS_ID });
 }
 
 export interface DirectorySize {
@@ -84,12 +108,17 @@ const LAST_NAMES = [
  * memberships stay cheap. Numbering continues across calls so that seeding twice adds new users.
  */
 export class DirectorySeeder {
-  private seeded = 0;
+  /** `batches` already seeded, when continuing a saved state. */
+  constructor(private seeded = 0) {}
+
+  get batches(): number {
+    return this.seeded;
+  }
 
   seed(store: Store, size: DirectorySize, stamp: Stamp): SeededCounts {
     const batch = ++this.seeded;
     const pad = (n: number, width: number) => String(n).padStart(width, '0');
-    const defaults = (table: TableName) => newRecord(table, { now: stamp.on, userSysId: ADMIN_USER_SYS_ID });
+    const defaults = (table: TableName) => defaultsOf(table, stamp);
 
     const insert = (table: TableName, values: RecordValues) =>
       store.table(table).read(store.table(table).insert(values, stamp), 'sys_id');

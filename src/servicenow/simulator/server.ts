@@ -19,6 +19,7 @@ import { NO_FAULTS, type Faults } from './limits';
 import type { NotifyOptions } from './notifications';
 import { registerOAuthRoutes } from './oauthRoutes';
 import { newSecret, newSysId, randomSeed } from './random';
+import { StateSaver } from './stateFile';
 import { registerTableRoutes } from './tableRoutes';
 
 export { ACCESS_REQUEST_ITEM_SYS_ID, ADMIN_USER_SYS_ID, SEEDED_ROLES } from './seed';
@@ -55,6 +56,11 @@ export interface SimulatorOptions {
   readonly randomSeed?: number;
   /** Logs every request (standalone use). */
   readonly verbose?: boolean;
+  /**
+   * Keeps the data across restarts: loaded at start when it exists (an unusable file stops the start), saved
+   * shortly after changes and on close. See stateFile.ts for what it holds and what saving costs.
+   */
+  readonly stateFile?: string;
 }
 
 export interface SimulatorCredentials {
@@ -111,6 +117,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     notify: options.notify,
     randomSeed: options.randomSeed ?? randomSeed(),
   });
+  const saver = options.stateFile === undefined ? undefined : await persist(instance, options.stateFile);
 
   const app = Fastify({
     logger: options.verbose === true,
@@ -138,10 +145,18 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     prefix: '/sim/admin',
   });
 
+  const close = async () => {
+    await app.close();
+    try {
+      await saver?.close();
+    } finally {
+      await instance.close();
+    }
+  };
   try {
     await app.listen({ host, port: options.port ?? 0 });
   } catch (error) {
-    await instance.close();
+    await close();
     throw error;
   }
   const address = app.server.address();
@@ -153,11 +168,26 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     oauthUrl: `${url}/oauth_token.do`,
     credentials,
     instance,
-    close: async () => {
-      await app.close();
-      await instance.close();
-    },
+    close,
   };
+}
+
+/**
+ * Loads the saved state and saves every change from now on. A new state file is written before the simulator
+ * takes any request, so that a path that cannot be written fails the start rather than a later background save.
+ * A loaded state is not written back: what loading changes (the admin login) is applied again at every start.
+ */
+async function persist(instance: SimulatedInstance, file: string): Promise<StateSaver> {
+  const loaded = instance.loadState(file);
+  const saver = new StateSaver(
+    file,
+    () => instance.stateSnapshot(),
+    (error) => console.error(error.message),
+    !loaded,
+  );
+  instance.store.watch(() => saver.changed());
+  await saver.flush();
+  return saver;
 }
 
 /** Errors of the instance URLs, in ServiceNow's envelope. Body errors (bad JSON, too large) are its 400. */

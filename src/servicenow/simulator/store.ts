@@ -4,7 +4,9 @@ import { newSysId } from './random';
 /**
  * In-memory tables. A record is stored as a plain array of strings in dictionary order: the simulator must hold a
  * million group memberships, and an array per row (no per-row key strings, shared timestamp strings) is the most
- * compact shape V8 offers without giving up simple code.
+ * compact shape V8 offers without giving up simple code. One more slot after the fields holds the row's creation
+ * sequence, a small integer V8 stores unboxed: it puts index hits back into creation order (the order of a full
+ * scan) without an object per row. Only TableStore reads or writes that slot.
  */
 export type Row = string[];
 /** A record as the business logic sees it: every dictionary field, as the string ServiceNow would return. */
@@ -54,26 +56,37 @@ const DISPLAY_FIELDS: Record<TableName, readonly string[]> = {
   sys_user_has_role: [],
 };
 
-/** Looked up by value on hot paths (logins, role checks, ticket numbers). Keys are lowercase. */
+/**
+ * Looked up by value: logins, role checks, ticket numbers, the connector's correlation ids and membership reads.
+ * Keys are lowercase, so one index serves both `=` semantics: case-insensitive text and exact references (whose
+ * hits the caller filters). sys_id needs none: it is the key of the rows themselves.
+ */
 const INDEXED_FIELDS: Partial<Record<TableName, readonly string[]>> = {
   sys_user: ['user_name'],
-  sys_user_has_role: ['user'],
-  incident: ['number'],
-  sc_request: ['number'],
-  sc_req_item: ['number'],
-  sc_task: ['number'],
+  sys_user_grmember: ['user', 'group'],
+  sys_user_has_role: ['user', 'role'],
+  incident: ['number', 'correlation_id'],
+  sc_request: ['number', 'correlation_id'],
+  sc_req_item: ['number', 'correlation_id'],
+  sc_task: ['number', 'correlation_id'],
 };
 
 export class TableStore {
   readonly fields: readonly string[];
   private readonly positions: ReadonlyMap<string, number>;
   private readonly rows = new Map<string, Row>();
-  private readonly indexes: ReadonlyMap<string, Map<string, Set<Row>>>;
+  /** Index key (lowercase value) to its rows, unordered: arrays take half the memory of sets. */
+  private readonly indexes: ReadonlyMap<string, Map<string, Row[]>>;
   /** Built on the first keyset read (`ORDERBYsys_id`) and then maintained, so paging never re-sorts. */
   private rowsBySysId: Row[] | undefined;
   private nextNumber = FIRST_NUMBER;
+  private nextSequence = 0;
 
-  constructor(readonly name: TableName) {
+  /** `written` is called after every change (persistence listens). */
+  constructor(
+    readonly name: TableName,
+    private readonly written: () => void,
+  ) {
     this.fields = fieldsOf(name);
     this.positions = new Map(this.fields.map((field, i) => [field, i]));
     this.indexes = new Map((INDEXED_FIELDS[name] ?? []).map((field) => [field, new Map()]));
@@ -104,17 +117,42 @@ export class TableStore {
     return this.rows.values();
   }
 
-  inSysIdOrder(): Iterable<Row> {
+  /** Rows with a sys_id at or after `from`, in sys_id order: keyset pages start where the previous one ended. */
+  *inSysIdOrder(from = ''): Generator<Row> {
     // Sorting the keys with the built-in string order is several times faster than a comparator over rows.
     this.rowsBySysId ??= [...this.rows.keys()].sort().map((sysId) => this.rows.get(sysId) ?? []);
-    return this.rowsBySysId;
+    const rows = this.rowsBySysId;
+    for (let i = this.sysIdPosition(from); i < rows.length; i++) yield rows[i] as Row;
+  }
+
+  /** Orders rows as a full scan meets them. */
+  readonly byCreation = (a: Row, b: Row): number => this.sequence(a) - this.sequence(b);
+
+  /** Whether `lookup` can find rows by `field`. */
+  isIndexed(field: string): boolean {
+    return field === 'sys_id' || this.indexes.has(field);
+  }
+
+  /**
+   * Rows whose `field` may equal one of `values`: sys_ids exactly, indexed fields ignoring case. Unordered, and
+   * a row appears once per value it matches.
+   */
+  lookup(field: string, values: readonly string[]): Row[] {
+    if (field === 'sys_id') {
+      // Rows are arrays themselves: wrap each one so that flatMap does not spread its fields.
+      return values.flatMap((value) => {
+        const row = this.rows.get(value);
+        return row === undefined ? [] : [row];
+      });
+    }
+    const index = this.indexes.get(field);
+    if (index === undefined) throw new Error(`${this.name}.${field} is not indexed`);
+    return values.flatMap((value) => index.get(value.toLowerCase()) ?? []);
   }
 
   /** Rows whose indexed `field` equals `value`, ignoring case. */
   findBy(field: string, value: string): Row[] {
-    const index = this.indexes.get(field);
-    if (index === undefined) throw new Error(`${this.name}.${field} is not indexed`);
-    return [...(index.get(value.toLowerCase()) ?? [])];
+    return this.lookup(field, [value]);
   }
 
   /**
@@ -126,8 +164,7 @@ export class TableStore {
     const given = values.sys_id ?? '';
     let sysId = isSysId(given) && !this.rows.has(given) ? given : newSysId();
     while (this.rows.has(sysId)) sysId = newSysId();
-    const row: Row = new Array<string>(this.fields.length);
-    this.fields.forEach((field, i) => (row[i] = values[field] ?? ''));
+    const row = this.newRow((field) => values[field] ?? '');
     this.write(row, 'sys_id', sysId);
     this.write(row, 'sys_created_on', stamp.on);
     this.write(row, 'sys_created_by', stamp.by);
@@ -136,24 +173,48 @@ export class TableStore {
     this.write(row, 'sys_mod_count', '0');
     this.write(row, 'sys_class_name', this.name);
     if (this.positions.has('number') && !values.number) this.write(row, 'number', this.newNumber());
-    this.rows.set(sysId, row);
-    this.addToIndexes(row);
-    if (this.rowsBySysId !== undefined) {
-      this.rowsBySysId.splice(this.sysIdPosition(sysId), 0, row);
-    }
+    this.add(row);
     return row;
+  }
+
+  /**
+   * Puts back a saved record exactly as it was (`values` in dictionary order, system fields included). Throws
+   * when its sys_id is malformed or already used: a restored sys_id must never silently change.
+   */
+  restore(values: readonly string[]): void {
+    const row = this.newRow((_, i) => values[i] ?? '');
+    const sysId = this.read(row, 'sys_id');
+    if (!isSysId(sysId)) throw new Error(`${this.name}: '${sysId}' is not a sys_id`);
+    if (this.rows.has(sysId)) throw new Error(`${this.name}: sys_id ${sysId} appears twice`);
+    this.add(row);
+  }
+
+  /** The counter behind generated numbers (10001 for INC0010001), saved and restored with the records. */
+  get numbering(): number {
+    return this.nextNumber;
+  }
+
+  restoreNumbering(next: number): void {
+    this.nextNumber = next;
+    this.written();
+  }
+
+  /** The record's field values in dictionary order, as `restore` takes them. */
+  valuesOf(row: Row): string[] {
+    return row.slice(0, this.fields.length);
   }
 
   /** Writes every field of `values` into the stored row and stamps the update (`sys_mod_count` + 1). */
   update(row: Row, values: Readonly<RecordValues>, stamp: Stamp): void {
-    this.removeFromIndexes(row);
+    const indexKeys = this.indexKeys(row);
     this.fields.forEach((field, i) => {
       if (field !== 'sys_id' && Object.hasOwn(values, field)) row[i] = values[field] ?? '';
     });
     this.write(row, 'sys_updated_on', stamp.on);
     this.write(row, 'sys_updated_by', stamp.by);
     this.write(row, 'sys_mod_count', String(Number(this.read(row, 'sys_mod_count')) + 1));
-    this.addToIndexes(row);
+    this.reindex(row, indexKeys);
+    this.written();
   }
 
   delete(sysId: string): boolean {
@@ -162,7 +223,29 @@ export class TableStore {
     this.rows.delete(sysId);
     this.removeFromIndexes(row);
     if (this.rowsBySysId !== undefined) this.rowsBySysId.splice(this.sysIdPosition(sysId), 1);
+    this.written();
     return true;
+  }
+
+  private newRow(valueAt: (field: string, i: number) => string): Row {
+    const row: Row = new Array<string>(this.fields.length + 1);
+    this.fields.forEach((field, i) => (row[i] = valueAt(field, i)));
+    (row as unknown[])[this.fields.length] = this.nextSequence++;
+    return row;
+  }
+
+  private sequence(row: Row): number {
+    return (row as unknown[])[this.fields.length] as number;
+  }
+
+  private add(row: Row): void {
+    const sysId = this.read(row, 'sys_id');
+    this.rows.set(sysId, row);
+    this.addToIndexes(row);
+    if (this.rowsBySysId !== undefined) {
+      this.rowsBySysId.splice(this.sysIdPosition(sysId), 0, row);
+    }
+    this.written();
   }
 
   private write(row: Row, field: string, value: string): void {
@@ -189,21 +272,47 @@ export class TableStore {
   }
 
   private addToIndexes(row: Row): void {
-    for (const [field, index] of this.indexes) {
-      const key = this.read(row, field).toLowerCase();
-      let rows = index.get(key);
-      if (rows === undefined) index.set(key, (rows = new Set()));
-      rows.add(row);
-    }
+    for (const field of this.indexes.keys()) this.index(row, field, this.indexKey(row, field));
   }
 
   private removeFromIndexes(row: Row): void {
-    for (const [field, index] of this.indexes) {
-      const key = this.read(row, field).toLowerCase();
-      const rows = index.get(key);
-      rows?.delete(row);
-      if (rows?.size === 0) index.delete(key);
+    for (const field of this.indexes.keys()) this.unindex(row, field, this.indexKey(row, field));
+  }
+
+  private indexKeys(row: Row): Map<string, string> {
+    return new Map([...this.indexes.keys()].map((field) => [field, this.indexKey(row, field)]));
+  }
+
+  /** Moves the row to the buckets of its new values, where they changed since `before` (from indexKeys). */
+  private reindex(row: Row, before: ReadonlyMap<string, string>): void {
+    for (const [field, oldKey] of before) {
+      const key = this.indexKey(row, field);
+      if (key === oldKey) continue;
+      this.unindex(row, field, oldKey);
+      this.index(row, field, key);
     }
+  }
+
+  private indexKey(row: Row, field: string): string {
+    return this.read(row, field).toLowerCase();
+  }
+
+  private index(row: Row, field: string, key: string): void {
+    const index = this.indexes.get(field);
+    const rows = index?.get(key);
+    if (rows === undefined) index?.set(key, [row]);
+    else rows.push(row);
+  }
+
+  private unindex(row: Row, field: string, key: string): void {
+    const index = this.indexes.get(field);
+    const rows = index?.get(key) ?? [];
+    const position = rows.indexOf(row);
+    if (position < 0) return;
+    // Buckets are unordered: the last row fills the gap.
+    rows[position] = rows.at(-1) as Row;
+    rows.pop();
+    if (rows.length === 0) index?.delete(key);
   }
 }
 
@@ -212,31 +321,44 @@ function compareSysIds(a: string, b: string): number {
 }
 
 export class Store {
-  private tables = createTables();
+  private tables = this.createTables();
   /** Work notes and comments by record sys_id: the Table API reads them back empty, the admin API shows them. */
   private journals = new Map<string, JournalEntry[]>();
+  private changeListener: (() => void) | undefined;
 
   table(name: TableName): TableStore {
     return this.tables[name];
   }
 
+  /** Calls `listener` after every change of records, numbering or journals. */
+  watch(listener: () => void): void {
+    this.changeListener = listener;
+  }
+
   /** Drops every record and restarts numbering. */
   clear(): void {
-    this.tables = createTables();
+    this.tables = this.createTables();
     this.journals = new Map();
+    this.changed();
   }
 
   journal(sysId: string): readonly JournalEntry[] {
     return this.journals.get(sysId) ?? [];
   }
 
+  /** Every journal, by record sys_id. */
+  allJournals(): Iterable<[string, readonly JournalEntry[]]> {
+    return this.journals.entries();
+  }
+
   appendJournal(sysId: string, entries: readonly JournalEntry[]): void {
     if (entries.length === 0) return;
     this.journals.set(sysId, [...this.journal(sysId), ...entries]);
+    this.changed();
   }
 
   forgetJournal(sysId: string): void {
-    this.journals.delete(sysId);
+    if (this.journals.delete(sysId)) this.changed();
   }
 
   /** The display value of a referenced record, or '' when the reference dangles. */
@@ -283,11 +405,16 @@ export class Store {
       },
     };
   }
-}
 
-function createTables(): Record<TableName, TableStore> {
-  return Object.fromEntries(TABLE_NAMES.map((name) => [name, new TableStore(name)])) as Record<
-    TableName,
-    TableStore
-  >;
+  private createTables(): Record<TableName, TableStore> {
+    const changed = () => this.changed();
+    return Object.fromEntries(TABLE_NAMES.map((name) => [name, new TableStore(name, changed)])) as Record<
+      TableName,
+      TableStore
+    >;
+  }
+
+  private changed(): void {
+    this.changeListener?.();
+  }
 }
