@@ -87,10 +87,14 @@ describe('npm start', () => {
     assert.equal(statSync(credentialsFile).mode & 0o077, 0, 'credentials readable by the owner only');
     const { password } = JSON.parse(readFileSync(credentialsFile, 'utf8')) as { password: string };
     assert.ok(!first.output().includes(password), 'the banner names the file, not the password');
-    const users = await fetch(`http://127.0.0.1:${simPort}/api/now/table/sys_user?sysparm_limit=1`, {
-      headers: { authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` },
+    const asAdmin = { authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` };
+    const created = await fetch(`http://127.0.0.1:${simPort}/api/now/table/incident`, {
+      method: 'POST',
+      headers: { ...asAdmin, 'content-type': 'application/json' },
+      body: JSON.stringify({ short_description: 'kept across restarts' }),
     });
-    assert.equal(users.status, 200);
+    assert.equal(created.status, 201);
+    const incidentUrl = created.headers.get('location') ?? '';
 
     const connection = await Connection.connect({ address: `127.0.0.1:${grpcPort}` });
     const client = new Client({ connection });
@@ -106,10 +110,8 @@ describe('npm start', () => {
 
     const second = await startStack(env);
     assert.match(second.output(), /Search attributes: already registered/);
-    const again200 = await fetch(`http://127.0.0.1:${simPort}/api/now/table/sys_user?sysparm_limit=1`, {
-      headers: { authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` },
-    });
-    assert.equal(again200.status, 200, 'the simulator keeps its credentials across restarts');
+    const kept = await fetch(incidentUrl, { headers: asAdmin });
+    assert.equal(kept.status, 200, 'the simulator keeps its credentials and records across restarts');
     const again = await Connection.connect({ address: `127.0.0.1:${grpcPort}` });
     try {
       const description = await new Client({ connection: again }).workflow.getHandle('left-open').describe();

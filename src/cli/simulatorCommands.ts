@@ -1,8 +1,15 @@
+import { resolve } from 'node:path';
 import { Argument, Option, type Command } from 'commander';
 import { httpUrl, share, wholeNumber } from '../servicenow/simulator/optionParsers';
 import { TASK_TABLES } from '../servicenow/simulator/businessRules';
 import { CLOSE_OUTCOMES, type TicketAction } from '../servicenow/simulator/ticketActions';
+import {
+  localSimulatorPort,
+  readSimulatorCredentials,
+  simulatorCredentialsFile,
+} from '../stack/localSimulator';
 import { CliError } from './errors';
+import { loadCliConfig } from './loadCliConfig';
 
 /** `snow-ticket sim ...`: operator controls of a running ServiceNow simulator, over its admin API. */
 
@@ -28,13 +35,11 @@ interface TicketDetail {
   readonly journal: readonly { field: string; value: string; created_on: string; created_by: string }[];
 }
 
-const DEFAULT_URL = 'http://127.0.0.1:8090';
-
 function connectionOf(command: Command): Connection {
   const options = command.optsWithGlobals<{ url?: string; user?: string; password?: string }>();
-  const password = options.password ?? process.env.SNOW_SIM_PASSWORD;
-  if (!password) throw new CliError('No admin password: pass --password or set SNOW_SIM_PASSWORD', 2);
-  const given = options.url ?? process.env.SNOW_SIM_URL ?? DEFAULT_URL;
+  const password = options.password ?? (process.env.SNOW_SIM_PASSWORD || passwordOfLocalStack(command));
+  const given =
+    options.url ?? (process.env.SNOW_SIM_URL || `http://127.0.0.1:${localSimulatorPort(process.env)}`);
   let url: string;
   try {
     url = httpUrl(given);
@@ -46,6 +51,27 @@ function connectionOf(command: Command): Connection {
     user: options.user ?? process.env.SNOW_SIM_USER ?? 'admin',
     password,
   };
+}
+
+/**
+ * The admin password `npm start` keeps for its simulator, found through the settings' DataDirectory as `npm
+ * start` finds it. Only read when no password was given, so that broken settings never stop an explicit call.
+ */
+function passwordOfLocalStack(command: Command): string {
+  const missing = 'No admin password: none given (--password or SNOW_SIM_PASSWORD)';
+  let dataDir: string;
+  try {
+    dataDir = resolve(loadCliConfig(command).settings.TicketConnector.DataDirectory);
+  } catch (error) {
+    if (!(error instanceof CliError)) throw error;
+    throw new CliError(`${missing}, and npm start's cannot be located: ${error.message}`, 2);
+  }
+  const stored = readSimulatorCredentials(dataDir);
+  if (stored === undefined) {
+    const file = simulatorCredentialsFile(dataDir);
+    throw new CliError(`${missing}, and none usable in ${file}, where npm start keeps it`, 2);
+  }
+  return stored.password;
 }
 
 async function callAdmin<T>(command: Command, method: string, path: string, body?: unknown): Promise<T> {
@@ -127,9 +153,15 @@ export function registerSimulatorCommands(program: Command): void {
   const sim = program
     .command('sim')
     .description('operate a running ServiceNow simulator (npm run servicenow:sim) through its admin API')
-    .option('--url <url>', `simulator URL (default: $SNOW_SIM_URL or ${DEFAULT_URL})`)
+    .option(
+      '--url <url>',
+      'simulator URL (default: $SNOW_SIM_URL, else http://127.0.0.1:$SNOW_SIM_PORT, port 8090 by default, as npm start runs it)',
+    )
     .option('--user <login>', 'admin login (default: $SNOW_SIM_USER or admin)')
-    .option('--password <password>', 'admin password (default: $SNOW_SIM_PASSWORD)');
+    .option(
+      '--password <password>',
+      'admin password (default: $SNOW_SIM_PASSWORD, else the one npm start keeps in <DataDirectory>/simulator-credentials.json)',
+    );
 
   sim
     .command('tickets')

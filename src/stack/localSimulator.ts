@@ -1,14 +1,29 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import type { SettingsFile } from '../config/schema';
-import { startSimulator, type SimulatorHandle } from '../servicenow/simulator/server';
+import type { SimulatorHandle } from '../servicenow/simulator/server';
 import { isListening, PortInUseError } from './devServer';
 
 /** The connection `npm start` adds for the simulator when the settings define none. */
 export const SIMULATOR_CONNECTION_ID = 'Simulator';
 export const DEFAULT_SIMULATOR_PORT = 8090;
+
+/** The port `npm start` runs the simulator on, where `snow-ticket sim` looks for it by default. */
+export function localSimulatorPort(env: NodeJS.ProcessEnv = process.env): number {
+  return Number(env.SNOW_SIM_PORT ?? DEFAULT_SIMULATOR_PORT);
+}
+
+/** Where `npm start` keeps the simulator's admin password and OAuth secret, read by `snow-ticket sim` too. */
+export function simulatorCredentialsFile(dataDir: string): string {
+  return path.join(dataDir, 'simulator-credentials.json');
+}
+
+/** The simulator's records, next to the Temporal database whose workflows refer to them. */
+export function simulatorStateFile(dataDir: string): string {
+  return path.join(dataDir, 'servicenow-simulator.json');
+}
 
 export interface LocalSimulator {
   readonly handle: SimulatorHandle;
@@ -16,9 +31,24 @@ export interface LocalSimulator {
   readonly settings: SettingsFile;
   /** Where its credentials are kept between runs (readable only by the owner). */
   readonly credentialsFile: string;
+  /** Where its records are kept between runs. */
+  readonly stateFile: string;
 }
 
 const storedCredentials = z.object({ password: z.string().min(12), clientSecret: z.string().min(12) });
+type StoredCredentials = z.infer<typeof storedCredentials>;
+
+/** The credentials kept in `dataDir`, or undefined when there are none or they are unreadable. */
+export function readSimulatorCredentials(dataDir: string): StoredCredentials | undefined {
+  try {
+    const stored = storedCredentials.safeParse(
+      JSON.parse(readFileSync(simulatorCredentialsFile(dataDir), 'utf8')),
+    );
+    return stored.success ? stored.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Credentials survive restarts, so that `snow-ticket sim` and scripts keep working: taken from
@@ -28,13 +58,11 @@ function localCredentials(
   dataDir: string,
   env: NodeJS.ProcessEnv,
 ): { file: string; password: string; clientSecret: string } {
-  const file = path.join(dataDir, 'simulator-credentials.json');
+  const file = simulatorCredentialsFile(dataDir);
   const generate = () => randomBytes(18).toString('base64url');
-  const stored = existsSync(file)
-    ? storedCredentials.safeParse(JSON.parse(readFileSync(file, 'utf8')))
-    : undefined;
-  const credentials = stored?.success ? stored.data : { password: generate(), clientSecret: generate() };
-  if (stored?.success !== true) writeFileSync(file, JSON.stringify(credentials, null, 2), { mode: 0o600 });
+  const stored = readSimulatorCredentials(dataDir);
+  const credentials = stored ?? { password: generate(), clientSecret: generate() };
+  if (stored === undefined) writeFileSync(file, JSON.stringify(credentials, null, 2), { mode: 0o600 });
   return {
     file,
     password: env.SNOW_SIM_PASSWORD || credentials.password,
@@ -48,14 +76,19 @@ export async function startLocalSimulator(
   dataDir: string,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<LocalSimulator> {
-  const port = Number(env.SNOW_SIM_PORT ?? DEFAULT_SIMULATOR_PORT);
+  const port = localSimulatorPort(env);
   if (await isListening('127.0.0.1', port)) throw new PortInUseError(port, 'SNOW_SIM_PORT');
   const { file, password, clientSecret } = localCredentials(dataDir, env);
+  const stateFile = simulatorStateFile(dataDir);
+  // Loaded here rather than at the top: `snow-ticket sim` reads this module's paths without needing a server.
+  const { startSimulator } = await import('../servicenow/simulator/server');
   const handle = await startSimulator({
     port,
     host: '127.0.0.1',
     admin: { password },
     oauth: { clientId: 'snow-ticket-connector', clientSecret },
+    // Temporal keeps the workflows in dataDir; the tickets they poll must survive a restart as well.
+    stateFile,
   });
   const connection = {
     Server: handle.tableApiUrl,
@@ -66,6 +99,7 @@ export async function startLocalSimulator(
   return {
     handle,
     credentialsFile: file,
+    stateFile,
     settings: {
       ...settings,
       Connections: { ...settings.Connections, [SIMULATOR_CONNECTION_ID]: connection },

@@ -14,6 +14,7 @@ import { registerSearchAttributes } from '../platform/registerSearchAttributes';
 import { startWorker } from '../worker';
 import { selfCheckWorkflow } from '../workflows';
 import { PortInUseError, startDevServer, type DevServer } from './devServer';
+import { StateFileError } from '../servicenow/simulator/stateFile';
 import { SIMULATOR_CONNECTION_ID, startLocalSimulator, type LocalSimulator } from './localSimulator';
 
 const DEFAULT_UI_PORT = 8233;
@@ -105,6 +106,7 @@ async function main(): Promise<void> {
         ? [
             `  ServiceNow:      simulator at ${simulator.handle.url} (connection ${SIMULATOR_CONNECTION_ID})`,
             `                   login ${simulator.handle.credentials.login}, password in ${simulator.credentialsFile}`,
+            `                   records kept in ${simulator.stateFile}`,
             `                   operate it: snow-ticket sim --help (SNOW_SIM_URL=${simulator.handle.url})`,
           ]
         : [`  ServiceNow:      ${Object.keys(config.settings.Connections).join(', ')}`]),
@@ -126,7 +128,8 @@ main().catch((error: unknown) => {
   const expected =
     error instanceof ConfigError ||
     error instanceof TemporalBinaryMissingError ||
-    error instanceof PortInUseError;
+    error instanceof PortInUseError ||
+    error instanceof StateFileError;
   console.error(expected ? error.message : error);
   process.exit(error instanceof ConfigError ? 2 : 1);
 });

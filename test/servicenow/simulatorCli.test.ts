@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
+import { simulatorCredentialsFile } from '../../src/stack/localSimulator';
+import { tempDir, writeJson } from '../helpers/files';
 import { useSimulator } from '../helpers/simulator';
 
 /**
@@ -17,15 +20,23 @@ interface CliResult {
   readonly stderr: string;
 }
 
-function run(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
+/**
+ * Runs in an empty folder by default, without the caller's simulator or connector variables: the password
+ * fallback must not find this checkout's settings or a `data/` left by `npm start`.
+ */
+function run(
+  args: readonly string[],
+  env: Record<string, string> = {},
+  cwd: string = tempDir(),
+): Promise<CliResult> {
   const cleanEnv = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith('SNOW_SIM_')),
+    Object.entries(process.env).filter(([name]) => !/^SNOW_(SIM|CONNECTOR)_/.test(name)),
   );
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [cli, ...args],
-      { encoding: 'utf8', timeout: 120_000, env: { ...cleanEnv, ...env } },
+      { encoding: 'utf8', timeout: 120_000, env: { ...cleanEnv, ...env }, cwd },
       (error, stdout, stderr) => {
         const status = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
         resolve({ status, stdout, stderr });
@@ -121,9 +132,60 @@ describe('snow-ticket sim', () => {
     assert.match(wrong.stderr, /refused the admin credentials of 'admin'/);
     const missing = await run(['sim', 'tickets', '--url', snow.sim.url]);
     assert.equal(missing.status, 2);
-    assert.match(missing.stderr, /No admin password: pass --password or set SNOW_SIM_PASSWORD/);
+    assert.match(
+      missing.stderr,
+      /^No admin password: none given \(--password or SNOW_SIM_PASSWORD\), and none usable in \/.*\/data\/simulator-credentials\.json, where npm start keeps it/,
+    );
     const unreachable = await run(['sim', 'stats', '--url', 'http://127.0.0.1:9', '--password', 'x']);
     assert.equal(unreachable.status, 1);
     assert.match(unreachable.stderr, /^Cannot reach the simulator at http:\/\/127\.0\.0\.1:9/);
+  });
+
+  describe('without flags, the simulator npm start runs', () => {
+    const port = () => new URL(snow.sim.url).port;
+    /** A folder laid out as npm start leaves it: the credentials file in the settings' DataDirectory. */
+    const stackFolder = (dataDirectory = 'data') => {
+      const dir = tempDir();
+      mkdirSync(path.join(dir, dataDirectory));
+      const credentials = { password: snow.sim.credentials.password, clientSecret: 'unused-by-the-cli' };
+      writeFileSync(simulatorCredentialsFile(path.join(dir, dataDirectory)), JSON.stringify(credentials));
+      return dir;
+    };
+
+    test('is found on SNOW_SIM_PORT with the password from <DataDirectory>/simulator-credentials.json', async () => {
+      const result = await run(['sim', 'stats'], { SNOW_SIM_PORT: port() }, stackFolder());
+      assert.equal(result.status, 0, result.stderr);
+      assert.match(result.stdout, /^Requests: \d+/);
+    });
+
+    test('the DataDirectory comes from the settings, relative to the working folder', async () => {
+      const dir = stackFolder('state');
+      writeJson(dir, 'appsettings.agent.json', { TicketConnector: { DataDirectory: 'state' } });
+      const result = await run(['sim', 'stats'], { SNOW_SIM_PORT: port() }, dir);
+      assert.equal(result.status, 0, result.stderr);
+    });
+
+    test('broken settings only matter when the password has to be looked up', async () => {
+      const dir = stackFolder();
+      writeJson(dir, 'appsettings.agent.json', '{ "TicketConnector": ');
+      const explicit = await run(
+        ['sim', 'stats', '--url', snow.sim.url, '--password', snow.sim.credentials.password],
+        {},
+        dir,
+      );
+      assert.equal(explicit.status, 0, explicit.stderr);
+      const fromEnv = await run(
+        ['sim', 'stats'],
+        { SNOW_SIM_PORT: port(), SNOW_SIM_PASSWORD: snow.sim.credentials.password },
+        dir,
+      );
+      assert.equal(fromEnv.status, 0, fromEnv.stderr);
+      const lookedUp = await run(['sim', 'stats'], { SNOW_SIM_PORT: port() }, dir);
+      assert.equal(lookedUp.status, 2);
+      assert.match(
+        lookedUp.stderr,
+        /^No admin password: none given .*cannot be located: Invalid configuration in .*appsettings\.agent\.json/s,
+      );
+    });
   });
 });
