@@ -3,7 +3,14 @@ import { createAuthenticator, type ServiceNowCredentials } from './auth';
 import type { ParsedQuery } from './encodedQuery';
 import { SecretRedactor, ServiceNowError } from './errors';
 import { TableApi, type CallOptions, type Page, type ReadOptions, type Row } from './tableApi';
-import { CatalogTaskState, IncidentState, RequestState, type TableName, type TicketTable } from './tables';
+import {
+  CatalogTaskState,
+  fieldKind,
+  IncidentState,
+  RequestState,
+  type TableName,
+  type TicketTable,
+} from './tables';
 import { TICKET_FIELDS, toTicketSnapshot, type TicketSnapshot } from './tickets';
 import { HttpTransport } from './transport';
 
@@ -75,6 +82,7 @@ export class ServiceNowClient {
    */
   async createTicket(request: CreateTicketRequest, options: CallOptions = {}): Promise<CreatedTicket> {
     const { table, correlationId } = request;
+    checkCorrelationId(table, correlationId);
     const existing = await this.findByCorrelationId(table, correlationId, options);
     if (existing[0] !== undefined) return { ticket: existing[0], created: false };
 
@@ -364,6 +372,24 @@ export class ServiceNowClient {
         reason: 'ServiceNow returned a record that does not match the one asked for',
       });
     }
+  }
+}
+
+/**
+ * ServiceNow silently truncates `correlation_id` to its maximum length; a truncated key would never match
+ * again, and every retry would open another ticket.
+ */
+function checkCorrelationId(table: TicketTable, correlationId: string): void {
+  const kind = fieldKind(table, 'correlation_id');
+  const maxLength = kind?.type === 'string' ? kind.maxLength : undefined;
+  const problem =
+    correlationId === ''
+      ? 'the correlation id is empty'
+      : maxLength !== undefined && correlationId.length > maxLength
+        ? `the correlation id is ${correlationId.length} characters long; ServiceNow keeps only ${maxLength}`
+        : undefined;
+  if (problem !== undefined) {
+    throw new ServiceNowError({ kind: 'invalid-request', operation: 'create', table, reason: problem });
   }
 }
 

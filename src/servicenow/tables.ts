@@ -19,7 +19,8 @@ export const TABLE_NAMES = [
 export type TableName = (typeof TABLE_NAMES)[number];
 
 export type FieldKind =
-  | { readonly type: 'string' }
+  /** ServiceNow silently truncates a longer value to `maxLength` (the dictionary's max length). */
+  | { readonly type: 'string'; readonly maxLength?: number }
   | { readonly type: 'integer' }
   | { readonly type: 'boolean' }
   | { readonly type: 'datetime' }
@@ -30,6 +31,7 @@ export type FieldKind =
   | { readonly type: 'password' };
 
 const string = { type: 'string' } as const;
+const correlation = { type: 'string', maxLength: 100 } as const;
 const integer = { type: 'integer' } as const;
 const boolean = { type: 'boolean' } as const;
 const datetime = { type: 'datetime' } as const;
@@ -60,8 +62,8 @@ const task = {
   impact: integer,
   urgency: integer,
   priority: integer,
-  correlation_id: string,
-  correlation_display: string,
+  correlation_id: correlation,
+  correlation_display: correlation,
   work_notes: journal,
   comments: journal,
   close_notes: string,

@@ -322,6 +322,24 @@ describe('ServiceNow client with Basic auth', () => {
     assert.equal((await asJane.findUser('jdoe.pw'))?.sys_id, user.sys_id);
   });
 
+  test('refuses a correlation id ServiceNow would truncate (it would never match again) or an empty one', async () => {
+    for (const correlationId of ['x'.repeat(101), '']) {
+      const error = await serviceNowFailure(() =>
+        client().createTicket({ table: 'incident', correlationId, fields: {} }),
+      );
+      assert.equal(error.kind, 'invalid-request');
+      assert.match(
+        error.message,
+        correlationId === '' ? /empty/ : /101 characters long; ServiceNow keeps only 100/,
+      );
+    }
+    assert.equal(
+      (await client().createTicket({ table: 'incident', correlationId: 'y'.repeat(100), fields: {} }))
+        .created,
+      true,
+    );
+  });
+
   test('refuses unknown field names instead of letting ServiceNow ignore them', async () => {
     const error = await serviceNowFailure(() =>
       client().createTicket({ table: 'incident', correlationId: 'typo', fields: { short_descripton: 'x' } }),

@@ -215,6 +215,11 @@ describe('simulated Table API: records', () => {
       [{ field: 'work_notes', value: 'first note' }],
     );
   });
+
+  test('a value longer than the field silently loses its end, as on the platform', async () => {
+    const created = await snow.create('incident', { correlation_id: 'x'.repeat(150) });
+    assert.equal(created.correlation_id, 'x'.repeat(100));
+  });
 });
 
 describe('simulated Table API: references and display values', () => {

@@ -127,6 +127,9 @@ export class TableWriter {
         case 'boolean':
           values[field] = ['true', '1'].includes(text.toLowerCase()) ? 'true' : 'false';
           break;
+        case 'string':
+          values[field] = kind.maxLength === undefined ? text : text.slice(0, kind.maxLength);
+          break;
         default:
           values[field] = text;
       }
