@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseRetryAfter, ServiceNowError, type SecretRedactor } from './errors';
+import { ServiceNowError, type SecretRedactor } from './errors';
 import type { HttpTransport } from './transport';
 
 export type ServiceNowCredentials =
@@ -22,14 +22,15 @@ export interface Authenticator {
 }
 
 export class BasicAuthenticator implements Authenticator {
-  readonly header: string;
+  /** `login:password` in base64: as secret as the password, so it is redacted too. */
+  readonly encodedCredentials: string;
 
   constructor(login: string, password: string) {
-    this.header = `Basic ${Buffer.from(`${login}:${password}`, 'utf8').toString('base64')}`;
+    this.encodedCredentials = Buffer.from(`${login}:${password}`, 'utf8').toString('base64');
   }
 
   async authorization(): Promise<string> {
-    return this.header;
+    return `Basic ${this.encodedCredentials}`;
   }
 
   rejected(): boolean {
@@ -48,14 +49,15 @@ const tokenError = z.object({ error: z.string().optional(), error_description: z
 interface Token {
   readonly access: string;
   readonly refresh?: string;
-  readonly expiresAt: number;
+  /** When to ask for a new one: shortly before expiry, so a token never expires in flight. */
+  readonly renewAt: number;
 }
 
 export interface OAuthOptions {
   readonly transport: HttpTransport;
   readonly redactor: SecretRedactor;
   readonly now: () => Date;
-  /** Renew this long before the announced expiry, so a token never expires in flight. */
+  /** Renew this long before the announced expiry (at most half the lifetime), so a token never expires in flight. */
   readonly renewBeforeExpiryMs?: number;
 }
 
@@ -75,9 +77,7 @@ export class OAuthAuthenticator implements Authenticator {
 
   async authorization(signal?: AbortSignal): Promise<string> {
     const token = this.token;
-    const margin = this.options.renewBeforeExpiryMs ?? 60_000;
-    if (token !== undefined && this.options.now().getTime() < token.expiresAt - margin)
-      return `Bearer ${token.access}`;
+    if (token !== undefined && this.options.now().getTime() < token.renewAt) return `Bearer ${token.access}`;
     // Not tied to one caller's signal: the token request is shared, and one caller giving up must not fail the rest.
     this.pending ??= this.renew().finally(() => (this.pending = undefined));
     const renewed = await abortable(this.pending, signal);
@@ -86,7 +86,7 @@ export class OAuthAuthenticator implements Authenticator {
 
   rejected(authorization: string): boolean {
     if (this.token !== undefined && authorization === `Bearer ${this.token.access}`) {
-      this.token = { ...this.token, expiresAt: 0 };
+      this.token = { ...this.token, renewAt: 0 };
     }
     return true;
   }
@@ -128,7 +128,7 @@ export class OAuthAuthenticator implements Authenticator {
       });
     }
     if (answer.status !== 200) {
-      throw transport.httpError(answer, call, parseRetryAfter(answer.headers['retry-after'], now()));
+      throw transport.httpError(answer, call);
     }
     const parsed = tokenAnswer.safeParse(answer.json);
     if (!parsed.success) {
@@ -139,13 +139,16 @@ export class OAuthAuthenticator implements Authenticator {
         reason: 'the token answer has no access_token or expires_in',
       });
     }
-    redactor.add(parsed.data.access_token, parsed.data.refresh_token);
+    const lifetimeMs = parsed.data.expires_in * 1000;
+    const margin = Math.min(this.options.renewBeforeExpiryMs ?? 60_000, lifetimeMs / 2);
     const token: Token = {
       access: parsed.data.access_token,
       // A refresh grant may not return a new refresh token; the old one stays valid.
       refresh: parsed.data.refresh_token ?? this.token?.refresh,
-      expiresAt: now().getTime() + parsed.data.expires_in * 1000,
+      renewAt: now().getTime() + lifetimeMs - margin,
     };
+    // The previous token stays redacted too: a call sent with it may still be failing.
+    redactor.set('oauth-tokens', token.access, token.refresh, this.token?.access, this.token?.refresh);
     this.token = token;
     return token;
   }
@@ -167,12 +170,11 @@ export function createAuthenticator(
   credentials: ServiceNowCredentials,
   options: OAuthOptions,
 ): Authenticator {
-  options.redactor.add(
-    credentials.password,
-    credentials.kind === 'oauth' ? credentials.clientSecret : undefined,
-  );
-  if (credentials.kind === 'oauth') return new OAuthAuthenticator(credentials, options);
+  if (credentials.kind === 'oauth') {
+    options.redactor.set('credentials', credentials.password, credentials.clientSecret);
+    return new OAuthAuthenticator(credentials, options);
+  }
   const basic = new BasicAuthenticator(credentials.login, credentials.password);
-  options.redactor.add(basic.header);
+  options.redactor.set('credentials', credentials.password, basic.encodedCredentials);
   return basic;
 }

@@ -74,18 +74,21 @@ export function escapeValue(value: string): string {
   return value.replaceAll('^', '^^');
 }
 
-function checkValue(field: string, operator: Operator, value: string): void {
+/** Why a value cannot be sent safely, or undefined when it can. */
+function valueProblem(operator: Operator, value: string): string | undefined {
   // eslint-disable-next-line no-control-regex -- control characters are exactly what this rejects
-  if (/[\u0000-\u001f\u007f]/.test(value)) {
-    throw new EncodedQueryError(field, 'value contains a control character');
-  }
+  if (/[\u0000-\u001f\u007f]/.test(value)) return 'value contains a control character';
   // ServiceNow evaluates `javascript:` values server-side.
-  if (/^\s*javascript:/i.test(value))
-    throw new EncodedQueryError(field, "value must not start with 'javascript:'");
-  if (AT_SIGN_FORBIDDEN.has(operator) && value.includes('@')) {
-    throw new EncodedQueryError(field, `'@' cannot be escaped in a ${operator} value`);
-  }
+  if (/^\s*javascript:/i.test(value)) return "value must not start with 'javascript:'";
+  if (AT_SIGN_FORBIDDEN.has(operator) && value.includes('@'))
+    return `'@' cannot be escaped in a ${operator} value`;
+  return undefined;
 }
+
+/** Builds the error a query problem is reported with, so that each caller can use its own error type. */
+export type QueryFailure = (field: string | undefined, problem: string) => Error;
+
+const encodedQueryFailure: QueryFailure = (field, problem) => new EncodedQueryError(field, problem);
 
 /**
  * Builds an encoded query from fields checked against an allow-list and values that are escaped or rejected.
@@ -94,12 +97,13 @@ function checkValue(field: string, operator: Operator, value: string): void {
 export class EncodedQuery {
   private constructor(
     private readonly allowedFields: ReadonlySet<string>,
+    private readonly fail: QueryFailure,
     private readonly groups: readonly Group[],
     private readonly order: readonly OrderBy[],
   ) {}
 
-  static over(allowedFields: Iterable<string>): EncodedQuery {
-    return new EncodedQuery(new Set(allowedFields), [[]], []);
+  static over(allowedFields: Iterable<string>, fail: QueryFailure = encodedQueryFailure): EncodedQuery {
+    return new EncodedQuery(new Set(allowedFields), fail, [[]], []);
   }
 
   /** Adds a clause AND'ed with the previous ones. */
@@ -113,30 +117,30 @@ export class EncodedQuery {
     const condition = this.condition(field, operator, value);
     return this.withLastGroup((group) => {
       const last = group.at(-1);
-      if (last === undefined) throw new EncodedQueryError(field, '^OR needs a condition before it');
+      if (last === undefined) throw this.fail(field, '^OR needs a condition before it');
       return [...group.slice(0, -1), [...last, condition]];
     });
   }
 
   /** Starts a new group OR'ed with everything before it (`^NQ`). */
   newQuery(): EncodedQuery {
-    if (this.groups.at(-1)?.length === 0)
-      throw new EncodedQueryError(undefined, '^NQ needs a condition before it');
-    return new EncodedQuery(this.allowedFields, [...this.groups, []], this.order);
+    if (this.groups.at(-1)?.length === 0) throw this.fail(undefined, '^NQ needs a condition before it');
+    return this.with([...this.groups, []], this.order);
   }
 
   orderBy(field: string, descending = false): EncodedQuery {
     this.checkField(field);
-    return new EncodedQuery(this.allowedFields, this.groups, [...this.order, { field, descending }]);
+    return this.with(this.groups, [...this.order, { field, descending }]);
   }
 
   /**
    * ANDs a parsed query (for example a filter from configuration) with this one, re-checking every field against
    * the allow-list. `^NQ` groups are distributed, `(A) AND (F1 OR F2)` = `(A AND F1) OR (A AND F2)`, so a filter
    * can never widen the query it is added to. Call it after the builder's own conditions: a later `where` only
-   * extends the last group.
+   * extends the last group. The filter's own ordering is kept unless `ignoreOrder` (keyset paging must order by
+   * its key alone).
    */
-  and(query: ParsedQuery): EncodedQuery {
+  and(query: ParsedQuery, options: { ignoreOrder?: boolean } = {}): EncodedQuery {
     const filterGroups = query.groups.map((group) =>
       group.map((clause) => clause.map((c) => this.condition(c.field, c.operator, c.value))),
     );
@@ -145,9 +149,9 @@ export class EncodedQuery {
       filterGroups.length === 0
         ? this.groups
         : (base.length === 0 ? [[]] : base).flatMap((b) => filterGroups.map((f) => [...b, ...f]));
-    return query.orderBy.reduce<EncodedQuery>(
+    return (options.ignoreOrder === true ? [] : query.orderBy).reduce<EncodedQuery>(
       (built, o) => built.orderBy(o.field, o.descending),
-      new EncodedQuery(this.allowedFields, groups, this.order),
+      this.with(groups, this.order),
     );
   }
 
@@ -159,38 +163,47 @@ export class EncodedQuery {
     return serialize(this.toParsed());
   }
 
+  private with(groups: readonly Group[], order: readonly OrderBy[]): EncodedQuery {
+    return new EncodedQuery(this.allowedFields, this.fail, groups, order);
+  }
+
   private withLastGroup(change: (group: Group) => Group): EncodedQuery {
     const groups = [...this.groups];
     groups[groups.length - 1] = change(groups.at(-1) ?? []);
-    return new EncodedQuery(this.allowedFields, groups, this.order);
+    return this.with(groups, this.order);
   }
 
   private checkField(field: string): void {
-    if (!FIELD_NAME.test(field)) throw new EncodedQueryError(field, 'is not a valid field name');
+    if (!FIELD_NAME.test(field)) throw this.fail(field, 'is not a valid field name');
     // ServiceNow silently drops terms on unknown fields, which would widen the query to every row.
-    if (!this.allowedFields.has(field))
-      throw new EncodedQueryError(field, 'is not an allowed field for this query');
+    if (!this.allowedFields.has(field)) throw this.fail(field, 'is not an allowed field for this query');
+  }
+
+  private checkValue(field: string, operator: Operator, value: string): void {
+    const problem = valueProblem(operator, value);
+    if (problem !== undefined) throw this.fail(field, problem);
   }
 
   private condition(field: string, operator: Operator, value: string | readonly string[]): Condition {
     this.checkField(field);
     if (!(OPERATORS as readonly string[]).includes(operator)) {
-      throw new EncodedQueryError(field, `unknown operator '${String(operator)}'`);
+      throw this.fail(field, `unknown operator '${String(operator)}'`);
     }
     if (UNARY.has(operator)) return { field, operator, value: '' };
     if (LIST.has(operator)) {
       const items = typeof value === 'string' ? value.split(',') : value;
-      if (items.length === 0) throw new EncodedQueryError(field, `${operator} needs at least one value`);
+      if (items.length === 0) throw this.fail(field, `${operator} needs at least one value`);
       for (const item of items) {
         if (typeof value !== 'string' && item.includes(',')) {
-          throw new EncodedQueryError(field, `',' cannot be escaped inside an ${operator} item`);
+          throw this.fail(field, `',' cannot be escaped inside an ${operator} item`);
         }
-        checkValue(field, operator, item);
+        if (item.trim() === '') throw this.fail(field, `${operator} items must not be empty`);
+        this.checkValue(field, operator, item);
       }
       return { field, operator, value: items.join(',') };
     }
-    if (typeof value !== 'string') throw new EncodedQueryError(field, `${operator} takes a single value`);
-    checkValue(field, operator, value);
+    if (typeof value !== 'string') throw this.fail(field, `${operator} takes a single value`);
+    this.checkValue(field, operator, value);
     return { field, operator, value };
   }
 }

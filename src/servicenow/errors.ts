@@ -69,7 +69,7 @@ export class ServiceNowError extends Error {
   }
 
   /** For structured logs: `message` is not an own enumerable property of an Error. */
-  toJSON(): ServiceNowErrorDetails & {
+  toJSON(): Omit<ServiceNowErrorDetails, 'reason'> & {
     readonly name: string;
     readonly message: string;
     readonly retryable: boolean;
@@ -88,20 +88,35 @@ function describe(d: ServiceNowErrorDetails): string {
   return `${what}${status}${why === '' ? '' : `: ${why}`}${retry}`;
 }
 
-/** `Retry-After` is either delta-seconds or an HTTP date. */
+/** A server asking for more than a day is treated as asking for a day: the caller re-plans by then anyway. */
+const MAX_RETRY_AFTER_MS = 24 * 60 * 60 * 1000;
+const HTTP_DATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+
+/** `Retry-After` is either delta-seconds or an HTTP date (IMF-fixdate); anything else is ignored. */
 export function parseRetryAfter(value: string | undefined, now: Date): number | undefined {
-  if (value === undefined || value.trim() === '') return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now.getTime());
+  const text = value?.trim() ?? '';
+  let delayMs: number | undefined;
+  if (/^\d+$/.test(text)) delayMs = Number(text) * 1000;
+  else if (HTTP_DATE.test(text)) delayMs = Math.max(0, Date.parse(text) - now.getTime());
+  return delayMs === undefined ? undefined : Math.min(delayMs, MAX_RETRY_AFTER_MS);
 }
 
-/** Replaces every occurrence of a known secret. Applied to any text that came from the network or a library. */
+/**
+ * Replaces every occurrence of a known secret. Applied to any text that came from the network or a library.
+ * Secrets are kept by name, so that a renewed token replaces the old one instead of piling up.
+ */
 export class SecretRedactor {
-  private readonly secrets = new Set<string>();
+  private readonly secrets = new Map<string, readonly string[]>();
 
-  add(...values: (string | undefined)[]): void {
-    for (const value of values) if (value !== undefined && value !== '') this.secrets.add(value);
+  set(name: string, ...values: (string | undefined)[]): void {
+    this.secrets.set(
+      name,
+      values.filter((value): value is string => value !== undefined && value !== ''),
+    );
+  }
+
+  delete(name: string): void {
+    this.secrets.delete(name);
   }
 
   redact(text: string): string;
@@ -109,7 +124,9 @@ export class SecretRedactor {
   redact(text: string | undefined): string | undefined {
     if (text === undefined) return undefined;
     let clean = text;
-    for (const secret of this.secrets) clean = clean.split(secret).join('[redacted]');
+    for (const values of this.secrets.values()) {
+      for (const secret of values) clean = clean.split(secret).join('[redacted]');
+    }
     return clean;
   }
 }

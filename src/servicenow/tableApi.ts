@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { Authenticator } from './auth';
 import { EncodedQuery, type ParsedQuery } from './encodedQuery';
-import { parseRetryAfter, ServiceNowError, type ServiceNowOperation } from './errors';
+import { ServiceNowError, type ServiceNowOperation } from './errors';
 import { parseLinkHeader, parseTotalCount } from './paging';
-import { fieldsOf, type TableName } from './tables';
+import { fieldsOf, isSysId, type TableName } from './tables';
 import { checkTransportUrl, type HttpAnswer, type HttpCall, type HttpTransport } from './transport';
 
 /**
@@ -61,7 +61,6 @@ export interface TableApiOptions {
   readonly transport: HttpTransport;
   readonly authenticator: Authenticator;
   readonly pageSize: number;
-  readonly now: () => Date;
 }
 
 /**
@@ -85,8 +84,17 @@ export class TableApi {
     return this.base.href.replace(/\/api\/now(\/v\d+)?\/table$/, '');
   }
 
-  query(table: TableName): EncodedQuery {
-    return EncodedQuery.over([...fieldsOf(table)]);
+  /** A query builder over the table's fields whose problems are `invalid-request` errors of `operation`. */
+  query(table: TableName, operation: ServiceNowOperation): EncodedQuery {
+    return EncodedQuery.over(fieldsOf(table), (field, problem) => {
+      const where = field === undefined ? 'the query' : `field '${field}'`;
+      return new ServiceNowError({
+        kind: 'invalid-request',
+        operation,
+        table,
+        reason: `${where} ${problem}`,
+      });
+    });
   }
 
   checkFields(table: TableName, fields: Iterable<string>, operation: ServiceNowOperation): string[] {
@@ -104,9 +112,17 @@ export class TableApi {
     return names;
   }
 
-  /** Checks a configured filter (parsed from `table#encodedQuery`) against the table's fields. */
-  filter(table: TableName, filter: ParsedQuery | undefined): EncodedQuery {
-    return filter === undefined ? this.query(table) : this.query(table).and(filter);
+  /**
+   * Checks a configured filter (parsed from `table#encodedQuery`) against the table's fields. Keyset paging
+   * drops the filter's ordering: rows must come in key order, or the cursor would skip some.
+   */
+  filter(
+    table: TableName,
+    filter: ParsedQuery | undefined,
+    options: { operation: ServiceNowOperation; ignoreOrder: boolean },
+  ): ParsedQuery {
+    const query = this.query(table, options.operation);
+    return (filter === undefined ? query : query.and(filter, options)).toParsed();
   }
 
   async get(table: TableName, sysId: string, options: ReadOptions = {}): Promise<Row> {
@@ -221,14 +237,26 @@ export class TableApi {
     options: ReadOptions = {},
   ): AsyncGenerator<Page> {
     let last: Row | undefined;
+    let previousQuery: string | undefined;
     for (;;) {
+      const query = nextQuery(last).toString();
+      // A cursor that does not move would read the same page forever (a key field hidden by an ACL, say).
+      if (query === previousQuery) {
+        throw new ServiceNowError({
+          kind: 'invalid-response',
+          operation: 'list',
+          table,
+          reason: 'keyset paging did not advance: the last row of a page has no usable key',
+        });
+      }
+      previousQuery = query;
       const answer = await this.call(
         {
           method: 'GET',
           url: this.tableUrl(table),
           params: {
             ...this.readParams(table, options, 'list'),
-            sysparm_query: nextQuery(last).toString(),
+            sysparm_query: query,
             sysparm_limit: String(this.options.pageSize),
             sysparm_suppress_pagination_header: 'true',
             // Counting is a second query on the instance; only the first page's count is worth it (progress).
@@ -263,10 +291,28 @@ export class TableApi {
     return { rowCount: this.page(answer, table).totalCount };
   }
 
-  /** Reads every row of a query whose result is known to be small (one page). */
-  async list(table: TableName, query: EncodedQuery, options: ReadOptions = {}): Promise<Row[]> {
+  /**
+   * Reads every row of a lookup whose result is known to be small. More than `maxRows` means the query did not
+   * select what it should (a dropped term matches the whole table): that is an error, not a memory problem.
+   */
+  async list(
+    table: TableName,
+    query: EncodedQuery,
+    maxRows: number,
+    options: ReadOptions = {},
+  ): Promise<Row[]> {
     const rows: Row[] = [];
-    for await (const page of this.pages(table, query, options)) rows.push(...page.rows);
+    for await (const page of this.pages(table, query, options)) {
+      rows.push(...page.rows);
+      if (rows.length > maxRows) {
+        throw new ServiceNowError({
+          kind: 'mismatch',
+          operation: 'find',
+          table,
+          reason: `the lookup matched more than ${maxRows} rows; the query was not applied as written`,
+        });
+      }
+    }
     return rows;
   }
 
@@ -274,7 +320,7 @@ export class TableApi {
     call: Omit<HttpCall, 'authorization'>,
     expected: readonly number[],
   ): Promise<HttpAnswer> {
-    const { authenticator, transport, now } = this.options;
+    const { authenticator, transport } = this.options;
     let authorization = await authenticator.authorization(call.signal);
     let answer = await transport.send({ ...call, authorization });
     // A 401 means the request was not processed, so even a POST is safe to send again with a fresh token.
@@ -283,7 +329,7 @@ export class TableApi {
       answer = await transport.send({ ...call, authorization });
     }
     if (!expected.includes(answer.status)) {
-      throw transport.httpError(answer, call, parseRetryAfter(answer.headers['retry-after'], now()));
+      throw transport.httpError(answer, call);
     }
     return answer;
   }
@@ -304,7 +350,7 @@ export class TableApi {
   }
 
   private recordUrl(table: TableName, sysId: string, operation: ServiceNowOperation): string {
-    if (!/^[0-9a-f]{32}$/.test(sysId)) {
+    if (!isSysId(sysId)) {
       throw new ServiceNowError({
         kind: 'invalid-request',
         operation,

@@ -173,6 +173,13 @@ export const NUMBER_PREFIX: Partial<Record<TableName, string>> = {
   sc_task: 'SCTASK',
 };
 
+const SYS_ID = /^[0-9a-f]{32}$/;
+
+/** sys_ids are 32 lowercase hex characters. */
+export function isSysId(value: string): boolean {
+  return SYS_ID.test(value);
+}
+
 export function isTableName(name: string): name is TableName {
   return (TABLE_NAMES as readonly string[]).includes(name);
 }

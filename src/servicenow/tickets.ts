@@ -1,6 +1,6 @@
 import { ServiceNowError } from './errors';
-import type { Row } from './tableApi';
-import type { TicketTable } from './tables';
+import type { CallOptions, ReadOptions, Row } from './tableApi';
+import { CatalogTaskState, IncidentState, RequestState, type TicketTable } from './tables';
 
 /** What the connector needs to know about a ticket; serialisable, free of credentials. */
 export interface TicketSnapshot {
@@ -40,6 +40,18 @@ export const TICKET_FIELDS: Readonly<Record<TicketTable, readonly string[]>> = {
   incident: [...COMMON_FIELDS, 'close_code'],
   sc_request: [...COMMON_FIELDS, 'request_state'],
 };
+
+/** How tickets are read: the status fields only, with display values for state labels and names. */
+export function ticketRead(table: TicketTable, options: CallOptions): ReadOptions {
+  return { signal: options.signal, fields: TICKET_FIELDS[table], displayValues: true };
+}
+
+/** The field values that cancel an open ticket of each table. */
+export function cancellationValues(table: TicketTable): Record<string, string> {
+  return table === 'incident'
+    ? { state: IncidentState.Canceled }
+    : { state: CatalogTaskState.ClosedIncomplete, request_state: RequestState.ClosedCancelled };
+}
 
 const nonEmpty = (value: string | undefined) => (value === undefined || value === '' ? undefined : value);
 

@@ -1,7 +1,7 @@
 import axios, { type AxiosInstance, isAxiosError } from 'axios';
 import { z } from 'zod';
 import { isLoopbackHost } from '../config/loopback';
-import { ServiceNowError, type SecretRedactor, type ServiceNowOperation } from './errors';
+import { parseRetryAfter, ServiceNowError, type SecretRedactor, type ServiceNowOperation } from './errors';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -28,9 +28,11 @@ export interface HttpAnswer {
 }
 
 export interface TransportOptions {
+  /** For the whole exchange, not only while the connection is silent. */
   readonly timeoutMs: number;
   readonly maxResponseBytes: number;
   readonly redactor: SecretRedactor;
+  readonly now: () => Date;
 }
 
 /** ServiceNow caps request bodies at 10 MB; refusing bigger ones locally gives a clearer error. */
@@ -93,6 +95,8 @@ export class HttpTransport {
       headers['Content-Type'] = 'application/json';
       data = JSON.stringify(call.body);
     }
+    // axios' own timeout only fires while the socket is idle; a server trickling bytes would hold the call.
+    const deadline = AbortSignal.timeout(this.options.timeoutMs);
     let response;
     try {
       response = await this.http.request<string>({
@@ -101,10 +105,10 @@ export class HttpTransport {
         params: call.params,
         data,
         headers,
-        signal: call.signal,
+        signal: call.signal === undefined ? deadline : AbortSignal.any([call.signal, deadline]),
       });
     } catch (error) {
-      throw this.transportError(error, call);
+      throw this.transportError(error, call, deadline.aborted);
     }
     const responseHeaders = Object.fromEntries(
       Object.entries(response.headers as Record<string, unknown>).map(([key, value]) => [
@@ -120,12 +124,11 @@ export class HttpTransport {
     };
   }
 
-  /** The error for a non-success answer, with ServiceNow's message and detail when it sent its error envelope. */
-  httpError(
-    answer: HttpAnswer,
-    call: Pick<HttpCall, 'operation' | 'table' | 'record'>,
-    retryAfterMs?: number,
-  ): ServiceNowError {
+  /**
+   * The error for a non-success answer, with ServiceNow's message and detail when it sent its error envelope
+   * and the delay it asked for in `Retry-After`.
+   */
+  httpError(answer: HttpAnswer, call: Pick<HttpCall, 'operation' | 'table' | 'record'>): ServiceNowError {
     const envelope = errorEnvelope.safeParse(answer.json);
     const { redactor } = this.options;
     return new ServiceNowError({
@@ -136,7 +139,8 @@ export class HttpTransport {
       status: answer.status,
       serviceNowMessage: envelope.success ? redactor.redact(envelope.data.error.message) : undefined,
       detail: envelope.success ? redactor.redact(envelope.data.error.detail ?? undefined) : undefined,
-      retryAfterMs,
+      retryAfterMs: parseRetryAfter(answer.headers['retry-after'], this.options.now()),
+      reason: answer.status >= 300 && answer.status < 400 ? redirectReason(answer) : undefined,
     });
   }
 
@@ -175,21 +179,21 @@ export class HttpTransport {
     }
   }
 
-  private transportError(error: unknown, call: HttpCall): ServiceNowError {
+  private transportError(error: unknown, call: HttpCall, timedOut: boolean): ServiceNowError {
     const base = { operation: call.operation, table: call.table, record: call.record };
     if (error instanceof ServiceNowError) return error;
     if (!isAxiosError(error)) {
       return new ServiceNowError({ ...base, kind: 'network', reason: 'the request failed unexpectedly' });
     }
-    if (axios.isCancel(error) || error.code === 'ERR_CANCELED') {
-      return new ServiceNowError({ ...base, kind: 'canceled', reason: 'the request was canceled' });
-    }
-    if (error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT') {
+    if (timedOut || error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT') {
       return new ServiceNowError({
         ...base,
         kind: 'timeout',
         reason: `no answer within ${this.options.timeoutMs} ms`,
       });
+    }
+    if (axios.isCancel(error) || error.code === 'ERR_CANCELED') {
+      return new ServiceNowError({ ...base, kind: 'canceled', reason: 'the request was canceled' });
     }
     if (/maxContentLength/i.test(error.message)) {
       return new ServiceNowError({
@@ -208,6 +212,17 @@ export class HttpTransport {
     // Only the error code: the message of a low-level error can quote the URL or the request.
     const code = error.code ?? 'unknown';
     return new ServiceNowError({ ...base, kind: 'network', reason: `network error ${code}` });
+  }
+}
+
+/** Names where a redirect pointed (host only), so an operator can tell a login page from a moved instance. */
+function redirectReason(answer: HttpAnswer): string {
+  const location = answer.headers.location;
+  if (location === undefined) return 'redirected (not followed)';
+  try {
+    return `redirected to ${new URL(location).host} (not followed)`;
+  } catch {
+    return 'redirected (not followed)';
   }
 }
 

@@ -2,7 +2,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { renderings, serviceNowFailure } from '../helpers/serviceNowErrors';
-import { ServiceNowClient, type ServiceNowClientOptions } from '../../src/servicenow/client';
+import {
+  ServiceNowClient,
+  type CreatedTicket,
+  type ServiceNowClientOptions,
+} from '../../src/servicenow/client';
 import { parseEncodedQuery } from '../../src/servicenow/encodedQuery';
 import { parseRetryAfter, type ServiceNowError } from '../../src/servicenow/errors';
 import { ACCESS_REQUEST_ITEM_SYS_ID } from '../../src/servicenow/simulator/server';
@@ -54,6 +58,15 @@ async function collect<T>(
   return { rows, pages: count };
 }
 
+/** Both attempts name the same ticket, exactly one says it created it, and the other ticket was retired. */
+function assertConverged(results: readonly CreatedTicket[]): void {
+  const [first, second] = results as [CreatedTicket, CreatedTicket];
+  assert.equal(first.ticket.sysId, second.ticket.sysId);
+  assert.equal(results.filter((result) => result.created).length, 1);
+  const retired = results.flatMap((result) => result.duplicates);
+  assert.ok(retired.length > 0 && retired.every((duplicate) => duplicate.retired), JSON.stringify(retired));
+}
+
 describe('ServiceNow client with Basic auth', () => {
   const fixture = useSimulator({ admin: { password: ADMIN_PASSWORD } });
   const client = (options: Partial<ServiceNowClientOptions> = {}) =>
@@ -100,7 +113,7 @@ describe('ServiceNow client with Basic auth', () => {
     assert.equal((await client().findByCorrelationId('incident', request.correlationId)).length, 1);
   });
 
-  test('two concurrent attempts converge on one ticket and cancel the other', async () => {
+  test('two concurrent attempts converge on one ticket and retire the other', async () => {
     const request = {
       table: 'incident',
       correlationId: 'racing-1',
@@ -110,10 +123,12 @@ describe('ServiceNow client with Basic auth', () => {
     const results = await underFaults(fixture, { latencyMs: 300 }, () =>
       Promise.all([client().createTicket(request), client().createTicket(request)]),
     );
-    assert.equal(results[0].ticket.sysId, results[1].ticket.sysId);
-    const all = await client().findByCorrelationId('incident', request.correlationId);
-    assert.equal(all.filter((ticket) => ticket.active).length, 1);
-    assert.equal(all[0]?.sysId, results[0].ticket.sysId, 'the oldest ticket wins');
+    assertConverged(results);
+    assert.deepEqual(
+      (await client().findByCorrelationId('incident', request.correlationId)).map((ticket) => ticket.sysId),
+      [results[0].ticket.sysId],
+      'the duplicate no longer carries the correlation id',
+    );
   });
 
   test('injection attempts in a correlation id stay literal', async () => {
@@ -268,6 +283,30 @@ describe('ServiceNow client with Basic auth', () => {
     );
   });
 
+  test("a filter's own ORDERBY cannot derail keyset paging", async () => {
+    const filter = parseEncodedQuery('active=true^ORDERBYDESCuser_name');
+    const expected = (
+      await collect(client().streamTable('sys_user', { filter: parseEncodedQuery('active=true') }))
+    ).rows;
+    const { rows, pages } = await collect(client({ pageSize: 50 }).streamTable('sys_user', { filter }));
+    assert.ok(pages > 10);
+    assert.deepEqual(
+      rows.map((row) => row.sys_id),
+      expected.map((row) => row.sys_id),
+    );
+  });
+
+  test('bad query values are invalid-request ServiceNowErrors, never retried', async () => {
+    for (const correlationId of ['javascript:gs.getUserID()', 'line\nbreak']) {
+      const error = await serviceNowFailure(() =>
+        client().createTicket({ table: 'incident', correlationId, fields: {} }),
+      );
+      assert.equal(error.kind, 'invalid-request');
+      assert.equal(error.retryable, false);
+      assert.match(error.message, /field 'correlation_id'/);
+    }
+  });
+
   test('follows Link rel="next" for listings and reports X-Total-Count', async () => {
     const pages = [];
     for await (const page of client({ pageSize: 1_000 }).listPages('sys_user_grmember')) pages.push(page);
@@ -372,6 +411,54 @@ describe('ServiceNow client with Basic auth', () => {
     assert.equal(error.retryable, false);
     assert.equal(error.record, 'e'.repeat(32));
     assert.match(error.message, /incident e{32}/);
+  });
+});
+
+describe('ServiceNow client racing attempts within one second', () => {
+  // A stopped clock: every ticket has the same sys_created_on, so only the number can order them.
+  const frozen = new ManualClock();
+  const fixture = useSimulator({ now: frozen.now, admin: { password: ADMIN_PASSWORD } });
+  const client = () =>
+    new ServiceNowClient({
+      tableApiUrl: fixture.sim.tableApiUrl,
+      credentials: { kind: 'basic', login: 'admin', password: ADMIN_PASSWORD },
+    });
+
+  test('the older of two tickets created in the same second comes first, whatever their sys_ids', async () => {
+    const older = await fixture.create('incident', { sys_id: 'f'.repeat(32), correlation_id: 'same-second' });
+    const newer = await fixture.create('incident', { sys_id: '0'.repeat(32), correlation_id: 'same-second' });
+    assert.equal(older.sys_created_on, newer.sys_created_on);
+    const found = await client().findByCorrelationId('incident', 'same-second');
+    assert.deepEqual(
+      found.map((ticket) => ticket.number),
+      [older.number, newer.number],
+    );
+    const result = await client().createTicket({
+      table: 'incident',
+      correlationId: 'same-second',
+      fields: {},
+    });
+    assert.equal(result.ticket.number, older.number);
+    assert.deepEqual(result.duplicates, [{ number: newer.number, retired: true }]);
+  });
+
+  test('every race ends with one ticket that all attempts agree on', async () => {
+    for (let race = 0; race < 5; race++) {
+      const request = { table: 'incident', correlationId: `same-second-${race}`, fields: {} } as const;
+      const results = await underFaults(fixture, { latencyMs: 200 }, () =>
+        Promise.all([client().createTicket(request), client().createTicket(request)]),
+      );
+      assertConverged(results);
+      const winner = results[0].ticket;
+      const open = await fixture.call(
+        `/api/now/table/incident?sysparm_query=active=true^short_descriptionISEMPTY^sys_id!=${winner.sysId}^numberSTARTSWITHINC&sysparm_fields=correlation_id`,
+      );
+      const leftovers = ((await open.json()) as { result: { correlation_id: string }[] }).result;
+      assert.ok(
+        leftovers.every((row) => row.correlation_id !== request.correlationId),
+        'no other open ticket carries the correlation id',
+      );
+    }
   });
 });
 
@@ -594,6 +681,13 @@ describe('ServiceNow client with OAuth', () => {
 });
 
 describe('Retry-After parsing', () => {
+  test('ignores what is neither delta-seconds nor an HTTP date, and caps the delay at a day', () => {
+    const now = new Date('2024-05-01T10:00:00Z');
+    assert.equal(parseRetryAfter('1.5', now), undefined);
+    assert.equal(parseRetryAfter('5, 6', now), undefined);
+    assert.equal(parseRetryAfter('99999999999', now), 24 * 60 * 60 * 1000);
+  });
+
   test('reads delta-seconds and HTTP dates', () => {
     const now = new Date('2024-05-01T10:00:00Z');
     assert.equal(parseRetryAfter('120', now), 120_000);

@@ -100,6 +100,7 @@ describe('client against misbehaving servers', () => {
       };
       const error = await serviceNowFailure(() => client().getTicket('incident', SYS_ID));
       assert.equal(error.status, 302);
+      assert.match(error.message, /redirected to 127\.0\.0\.1:\d+ \(not followed\)/);
       assert.equal(redirectedTo, 0);
     } finally {
       await new Promise((resolve) => other.close(resolve));
@@ -156,6 +157,89 @@ describe('client against misbehaving servers', () => {
     assert.equal(error.kind, 'http');
     assert.equal(error.status, 502);
     assert.equal(error.retryable, true);
+  });
+
+  test('keyset paging stops with an error when a row has no key, instead of asking for the same page forever', async () => {
+    let requests = 0;
+    handler = (request, response) => {
+      requests++;
+      json(200, { result: [{ sys_id: SYS_ID, number: 'INC0000001' }] })(request, response);
+    };
+    const error = await serviceNowFailure(async () => {
+      for await (const page of client().streamChangedSince('incident', '2024-01-01 00:00:00'))
+        assert.ok(page);
+    });
+    assert.equal(error.kind, 'invalid-response');
+    assert.match(error.message, /without 'sys_updated_on'/);
+    assert.equal(requests, 1);
+  });
+
+  // Bounded: without the fix this call would trickle on for as long as the server likes.
+  test('the timeout covers the whole exchange, not only silences', { timeout: 30_000 }, async () => {
+    const trickles: NodeJS.Timeout[] = [];
+    handler = (_request, response) => {
+      response.writeHead(200, { 'Content-Type': 'application/json' });
+      response.write('{"result": {"sys_id": "');
+      // A byte every 100 ms keeps the socket busy for far longer than the 500 ms allowed.
+      const trickle = setInterval(() => response.write(' '), 100);
+      trickles.push(trickle);
+      response.on('close', () => clearInterval(trickle));
+    };
+    try {
+      const slow = new ServiceNowClient({
+        tableApiUrl: `${baseUrl}/api/now/table`,
+        credentials: { kind: 'basic', login: 'connector', password: PASSWORD },
+        timeoutMs: 500,
+      });
+      const error = await serviceNowFailure(() => slow.getTicket('incident', SYS_ID));
+      assert.equal(error.kind, 'timeout');
+      assert.equal(error.retryable, true);
+    } finally {
+      trickles.forEach(clearInterval);
+    }
+  });
+
+  test('an instance that does not store the correlation id is a mismatch, and the ticket is retired', async () => {
+    const writes: { method?: string; body: string }[] = [];
+    handler = (request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        if (request.method !== 'GET') writes.push({ method: request.method, body });
+        const row = { sys_id: SYS_ID, number: 'INC0000009', state: '1', active: 'true', correlation_id: '' };
+        if (request.method === 'GET') json(200, { result: [] })(request, response);
+        else json(request.method === 'POST' ? 201 : 200, { result: row })(request, response);
+      });
+    };
+    const error = await serviceNowFailure(() =>
+      client().createTicket({ table: 'incident', correlationId: 'kept-or-not', fields: {} }),
+    );
+    assert.equal(error.kind, 'mismatch');
+    assert.equal(error.retryable, false);
+    assert.match(error.message, /did not store the correlation id/);
+    assert.deepEqual(
+      writes.map((write) => write.method),
+      ['POST', 'PATCH'],
+    );
+    assert.match(writes[1]?.body ?? '', /"correlation_id":""/);
+  });
+
+  test('a lookup matching far more rows than it can is a mismatch, not a full-table read', async () => {
+    const rows = Array.from({ length: 50 }, (_, index) => ({
+      sys_id: index.toString(16).padStart(32, '0'),
+      number: `INC${index}`,
+      state: '1',
+      active: 'true',
+      correlation_id: 'other',
+    }));
+    handler = json(
+      200,
+      { result: rows },
+      { Link: `<${baseUrl}/api/now/table/incident?sysparm_offset=50>;rel="next"` },
+    );
+    const error = await serviceNowFailure(() => client().findByCorrelationId('incident', 'mine'));
+    assert.equal(error.kind, 'mismatch');
+    assert.match(error.message, /more than 20 rows/);
   });
 
   test('the server saw Basic credentials on every request', () => {

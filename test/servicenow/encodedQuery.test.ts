@@ -68,6 +68,8 @@ describe('encoded query builder', () => {
     assert.throws(() => incident().where('number', '=', 'javascript:gs.getUserID()'), /javascript:/);
     assert.throws(() => incident().where('number', '=', 'a\nb'), /control character/);
     assert.throws(() => incident().where('sys_id', 'IN', []), /at least one value/);
+    assert.throws(() => incident().where('sys_id', 'IN', 'a,,b'), /items must not be empty/);
+    assert.throws(() => incident().where('sys_id', 'IN', ''), /items must not be empty/);
   });
 
   test('an e-mail address is fine in an equality', () => {
@@ -81,6 +83,26 @@ describe('encoded query builder', () => {
     const filter = parseEncodedQuery('active=true^NQstate=7');
     const query = incident().where('sys_id', '>', 'abc').and(filter);
     assert.equal(query.toString(), 'sys_id>abc^active=true^NQsys_id>abc^state=7');
+  });
+
+  test("and() can leave out the filter's ordering", () => {
+    const filter = parseEncodedQuery('active=true^ORDERBYnumber');
+    assert.equal(
+      incident().and(filter).orderBy('sys_id').toString(),
+      'active=true^ORDERBYnumber^ORDERBYsys_id',
+    );
+    assert.equal(
+      incident().and(filter, { ignoreOrder: true }).orderBy('sys_id').toString(),
+      'active=true^ORDERBYsys_id',
+    );
+  });
+
+  test('reports problems with the error type the caller chooses', () => {
+    const query = EncodedQuery.over(['a'], (field, problem) => new RangeError(`${field}: ${problem}`));
+    assert.throws(() => query.where('b', '=', 'x'), {
+      name: 'RangeError',
+      message: 'b: is not an allowed field for this query',
+    });
   });
 
   test('and() re-checks the filter against the allow-list', () => {

@@ -1,4 +1,12 @@
-import { fieldKind, fieldsOf, NUMBER_PREFIX, TABLE_NAMES, type FieldKind, type TableName } from '../tables';
+import {
+  fieldKind,
+  fieldsOf,
+  isSysId,
+  NUMBER_PREFIX,
+  TABLE_NAMES,
+  type FieldKind,
+  type TableName,
+} from '../tables';
 import { newSysId } from './random';
 
 /**
@@ -30,16 +38,11 @@ export interface FieldAccessor {
   readonly get: (row: Row) => string;
 }
 
-const SYS_ID = /^[0-9a-f]{32}$/;
 const FIRST_NUMBER = 10001;
 
 /** ServiceNow renders dates as `YYYY-MM-DD HH:MM:SS` in UTC; this format also sorts correctly as text. */
 export function formatDateTime(date: Date): string {
   return date.toISOString().slice(0, 19).replace('T', ' ');
-}
-
-export function isSysId(value: string): boolean {
-  return SYS_ID.test(value);
 }
 
 /** The field shown for a reference to a record of each table (its "display value"). */

@@ -1,9 +1,9 @@
-import { fieldKind, type TableName } from '../tables';
+import { fieldKind, isSysId, type TableName } from '../tables';
 import { assertCanWrite } from './acl';
 import { ApiError, recordNotFound } from './apiErrors';
 import { passwordDigest, type AuthenticatedUser } from './auth';
 import { applyBusinessRules, newRecord, type RuleContext } from './businessRules';
-import { formatDateTime, isSysId, type JournalEntry, type RecordValues, type Row, type Store } from './store';
+import { formatDateTime, type JournalEntry, type RecordValues, type Row, type Store } from './store';
 
 export interface Writer {
   readonly user: AuthenticatedUser;
