@@ -45,8 +45,14 @@ describe('simulated hourly rate limit', () => {
     assert.equal(response.headers.get('x-ratelimit-limit'), '3');
     assert.equal(response.headers.get('x-ratelimit-reset'), windowEnd);
     assert.equal(response.headers.get('x-ratelimit-rule'), RATE_LIMIT_RULE_SYS_ID);
-    const body = (await response.json()) as { status: string; error: { message: string } };
-    assert.equal(body.status, 'failure');
+    // The envelope the platform documents for a denied request (Inbound REST API rate limiting).
+    assert.deepEqual(await response.json(), {
+      error: {
+        message: 'Rate limit exceeded',
+        detail: 'Rate limit of 3 requests per hour for Table API exceeded',
+      },
+      status: 'failure',
+    });
   });
 
   test('the admin API is not rate limited', async () => {

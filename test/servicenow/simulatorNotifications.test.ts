@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NOTIFY_SECRET_HEADER, startSimulator } from '../../src/servicenow/simulator/server';
-import { useSimulator } from '../helpers/simulator';
+import { simulatorCalls, useSimulator } from '../helpers/simulator';
 
 /** Contract of the outbound change notifications (an async business rule posting to an external endpoint). */
 
@@ -161,6 +161,19 @@ describe('simulator notifications: failures', () => {
       }
     } finally {
       await unreachable.close();
+    }
+  });
+
+  test('changes beyond maxPending are given up as failed, so a stalled receiver cannot grow memory', async () => {
+    const held = await startSimulator({
+      notify: { url: receiver.url, secret: SECRET, delayMs: 600_000, maxPending: 2 },
+    });
+    try {
+      const calls = simulatorCalls(() => held);
+      for (const short_description of ['a', 'b', 'c']) await calls.create('incident', { short_description });
+      assert.deepEqual(held.instance.notificationStats(), { delivered: 0, failed: 1, pending: 2 });
+    } finally {
+      await held.close();
     }
   });
 

@@ -146,6 +146,19 @@ describe('simulated catalog states and order_now', () => {
     assert.equal(((await unknown.json()) as { error: Values }).error.message, 'No Record found');
   });
 
+  test('order_now takes POST only: another method is 405 Method not Supported', async () => {
+    const response = await snow.call(
+      `/api/sn_sc/servicecatalog/items/${ACCESS_REQUEST_ITEM_SYS_ID}/order_now`,
+    );
+    assert.equal(response.status, 405);
+    const body = (await response.json()) as { error: Values; status: string };
+    assert.equal(body.status, 'failure');
+    assert.deepEqual(body.error, {
+      message: 'Method not Supported',
+      detail: 'GET method not supported for API',
+    });
+  });
+
   test('a new sc_request is Open with request_state requested; sc_req_item and sc_task start Open', async () => {
     const request = await snow.create('sc_request', {});
     assert.equal(request.state, '1');

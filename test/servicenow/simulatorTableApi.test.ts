@@ -147,6 +147,32 @@ describe('simulated Table API: records', () => {
     assert.equal((await snow.call(`/api/now/table/incident/${created.sys_id}`)).status, 404);
   });
 
+  test('a known URL with a method it does not take is 405 Method not Supported, not an unknown resource', async () => {
+    const record = `/api/now/table/incident/${'f'.repeat(32)}`;
+    for (const [method, path] of [
+      ['PUT', '/api/now/table/incident'],
+      ['PATCH', '/api/now/table/incident'],
+      ['DELETE', '/api/now/table/incident'],
+      ['POST', record],
+    ] as const) {
+      const body = method === 'DELETE' ? undefined : {};
+      await expectError(
+        await snow.call(path, { method, body }),
+        405,
+        'Method not Supported',
+        new RegExp(`^${method} method not supported for API$`),
+      );
+    }
+  });
+
+  test('a URL that cannot be decoded is answered in the platform envelope', async () => {
+    await expectError(
+      await snow.call('/api/now/table/inc%E0%A4%Aident'),
+      400,
+      'Requested URI does not represent any resource',
+    );
+  });
+
   test('an unknown table is 400 Invalid table, with a null detail', async () => {
     await expectError(await snow.call('/api/now/table/u_tickets'), 400, 'Invalid table u_tickets', null);
     await expectError(
@@ -368,6 +394,14 @@ describe('simulated Table API: paging', () => {
     assert.deepEqual(neither.names, ['g1', 'g2']);
     assert.equal(neither.link, null);
     assert.equal(neither.response.headers.get('x-total-count'), null);
+  });
+
+  test('an offset too large to count exactly is ignored, so Link URLs keep whole-number offsets', async () => {
+    const { names, link } = await list('sysparm_limit=2&sysparm_offset=99999999999999999999999');
+    assert.deepEqual(names, ['g1', 'g2']);
+    for (const url of Object.values(links(link))) {
+      assert.match(new URL(url).searchParams.get('sysparm_offset') ?? '', /^\d+$/);
+    }
   });
 
   test('an offset past the end gives an empty page; creation order is the default order', async () => {

@@ -1,4 +1,4 @@
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /** ServiceNow's JSON content type, byte for byte. */
 const JSON_CONTENT_TYPE = 'application/json;charset=UTF-8';
@@ -33,8 +33,19 @@ export const notAuthenticated = () =>
     'www-authenticate': 'BASIC realm="Service-now"',
   });
 
+/** The platform's answer to a URL no API serves. */
+export const unknownResource = () => new ApiError(400, 'Requested URI does not represent any resource');
+
 export const recordNotFound = () =>
   new ApiError(404, 'No Record found', "Record doesn't exist or ACL restricts the record retrieval");
+
+/**
+ * The handler of a known API URL called with a method it does not take: the platform answers 405 there (REST API
+ * HTTP response codes), where an unknown URL is a 400.
+ */
+export function refuseMethod(request: FastifyRequest): never {
+  throw new ApiError(405, 'Method not Supported', `${request.method} method not supported for API`);
+}
 
 export const unreadableRequest = (detail: string) =>
   new ApiError(400, 'Exception while reading request', detail);

@@ -86,9 +86,19 @@ export function apiAuthentication(instance: SimulatedInstance) {
     if (verdict === undefined) return;
     reply.headers(verdict.headers);
     if (!verdict.allowed) {
-      throw new ApiError(429, 'Too Many Requests', 'Rate limit exceeded for this user', verdict.headers);
+      throw new ApiError(
+        429,
+        'Rate limit exceeded',
+        `Rate limit of ${verdict.limit} requests per hour for ${apiNameOf(request.url)} exceeded`,
+        verdict.headers,
+      );
     }
   };
+}
+
+/** The API a rate-limit refusal names, as the platform's message does ("... for Table API exceeded"). */
+function apiNameOf(url: string): string {
+  return url.startsWith('/api/sn_sc/') ? 'Service Catalog API' : 'Table API';
 }
 
 export function callerOf(request: FastifyRequest): AuthenticatedUser {

@@ -87,6 +87,8 @@ export const RATE_LIMIT_RULE_SYS_ID = '5f4a1e2bc0a8010e00a1b2c3d4e5f601';
 
 export interface RateLimitVerdict {
   readonly allowed: boolean;
+  /** Requests allowed per hour. */
+  readonly limit: number;
   readonly headers: Readonly<Record<string, string>>;
 }
 
@@ -117,9 +119,11 @@ export class RateLimiter {
       'x-ratelimit-reset': String(windowEnd / 1000),
       'x-ratelimit-rule': RATE_LIMIT_RULE_SYS_ID,
     };
-    if (count <= this.requestsPerHour) return { allowed: true, headers };
+    const limit = this.requestsPerHour;
+    if (count <= limit) return { allowed: true, limit, headers };
     return {
       allowed: false,
+      limit,
       headers: { ...headers, 'retry-after': String(Math.max(1, Math.ceil((windowEnd - now) / 1000))) },
     };
   }

@@ -13,6 +13,8 @@ export interface NotifyOptions {
   readonly reorder?: boolean;
   /** Share (0..1) of changes delivered a second time at the end of their batch. */
   readonly duplicateRate?: number;
+  /** Changes held or in delivery beyond this many are given up (counted as failed); 10,000 by default. */
+  readonly maxPending?: number;
 }
 
 /**
@@ -35,6 +37,11 @@ export interface NotificationStats {
 const MAX_ATTEMPTS = 3;
 const FIRST_RETRY_MS = 250;
 const DELIVERY_TIMEOUT_MS = 10_000;
+/**
+ * A receiver that hangs holds each change for up to three timeouts while writes keep coming: without a cap the
+ * changes, and the concurrent deliveries of their batches, would grow without bound.
+ */
+const MAX_PENDING = 10_000;
 
 /**
  * Posts ticket changes to an external endpoint, asynchronously and with the imperfections of the real pattern:
@@ -46,6 +53,8 @@ export class Notifier {
   private timer: NodeJS.Timeout | undefined;
   private readonly stopping = new AbortController();
   private readonly deliveries = new Set<Promise<void>>();
+  /** Changes handed to a delivery and not yet delivered or given up. */
+  private inDelivery = 0;
   private delivered = 0;
   private failed = 0;
 
@@ -56,6 +65,10 @@ export class Notifier {
 
   notify(change: ChangeNotification): void {
     if (this.stopping.signal.aborted) return;
+    if (this.pending() >= (this.options.maxPending ?? MAX_PENDING)) {
+      this.failed++;
+      return;
+    }
     this.batch.push(change);
     this.timer ??= setTimeout(() => this.flush(), this.options.delayMs ?? 0);
   }
@@ -64,8 +77,12 @@ export class Notifier {
     return {
       delivered: this.delivered,
       failed: this.failed,
-      pending: this.batch.length + this.deliveries.size,
+      pending: this.pending(),
     };
+  }
+
+  private pending(): number {
+    return this.batch.length + this.inDelivery;
   }
 
   /** Cancels what has not been delivered yet and waits for deliveries in progress to stop. */
@@ -87,10 +104,16 @@ export class Notifier {
   }
 
   private async deliverInOrder(changes: readonly ChangeNotification[]): Promise<void> {
-    for (const change of changes) {
-      if (this.stopping.signal.aborted) return;
+    this.inDelivery += changes.length;
+    for (const [index, change] of changes.entries()) {
+      if (this.stopping.signal.aborted) {
+        // What a close cancelled is no longer pending either.
+        this.inDelivery -= changes.length - index;
+        return;
+      }
       if (await this.deliver(change)) this.delivered++;
       else if (!this.stopping.signal.aborted) this.failed++;
+      this.inDelivery--;
     }
   }
 

@@ -11,7 +11,7 @@
 import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import { isLoopbackHost } from '../../config/loopback';
 import { registerAdminRoutes } from './adminRoutes';
-import { ApiError, sendApiError, unreadableRequest } from './apiErrors';
+import { ApiError, sendApiError, unknownResource, unreadableRequest } from './apiErrors';
 import { registerCatalogRoutes } from './catalogRoutes';
 import { apiAuthentication, instanceGate, recordRequest, sendHibernationPage } from './gates';
 import { SimulatedInstance } from './instance';
@@ -119,18 +119,20 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   });
   const saver = options.stateFile === undefined ? undefined : await persist(instance, options.stateFile);
 
+  const answerUnknownUrl = (reply: FastifyReply) =>
+    instance.hibernating ? sendHibernationPage(reply) : sendApiError(reply, unknownResource());
   const app = Fastify({
     logger: options.verbose === true,
     forceCloseConnections: true,
     bodyLimit: maxBodyBytes,
+    // A URL fastify cannot decode would otherwise get fastify's own error shape, which no instance answers.
+    frameworkErrors: (_error, _request, reply) => {
+      void answerUnknownUrl(reply);
+    },
   });
   app.decorateRequest('caller', null);
   app.setErrorHandler((error: Error, request, reply) => answerError(error, request, reply, maxBodyBytes));
-  app.setNotFoundHandler((_request, reply) =>
-    instance.hibernating
-      ? sendHibernationPage(reply)
-      : sendApiError(reply, new ApiError(400, 'Requested URI does not represent any resource')),
-  );
+  app.setNotFoundHandler((_request, reply) => answerUnknownUrl(reply));
   await app.register(async (scope) => {
     scope.addHook('onRequest', instanceGate(instance));
     scope.addHook('onResponse', async (request, reply) => recordRequest(instance, request, reply.statusCode));

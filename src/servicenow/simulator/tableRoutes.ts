@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isTableName, type TableName } from '../tables';
-import { ApiError, recordNotFound, sendJson, unreadableRequest } from './apiErrors';
+import { ApiError, recordNotFound, refuseMethod, sendJson, unreadableRequest } from './apiErrors';
 import { answerAfterCommit, callerOf } from './gates';
 import type { SimulatedInstance } from './instance';
 import { compileQuery, selectPage } from './queryEval';
@@ -65,6 +65,9 @@ export function registerTableRoutes(app: FastifyInstance, instance: SimulatedIns
     return answerAfterCommit(instance, request, reply, () => reply.code(204).send());
   });
 
+  app.route({ method: ['PUT', 'PATCH', 'DELETE'], url: '/api/now/table/:table', handler: refuseMethod });
+  app.post('/api/now/table/:table/:sysId', refuseMethod);
+
   function answerRecord(
     request: FastifyRequest,
     reply: FastifyReply,
@@ -107,9 +110,13 @@ function flag(request: FastifyRequest, name: string): boolean {
   return param(request, name)?.toLowerCase() === 'true';
 }
 
-/** A non-negative whole number, or undefined for anything else (the platform ignores bad paging values). */
+/**
+ * A non-negative whole number, or undefined for anything else (the platform ignores bad paging values). Beyond
+ * the safe integers counts lose precision and print as `1e+23`, which would break the `Link` URLs.
+ */
 function wholeNumber(text: string | undefined): number | undefined {
-  return text !== undefined && /^\d+$/.test(text) ? Number(text) : undefined;
+  const value = text !== undefined && /^\d+$/.test(text) ? Number(text) : undefined;
+  return value !== undefined && Number.isSafeInteger(value) ? value : undefined;
 }
 
 function viewOf(request: FastifyRequest): RecordView {
