@@ -1,6 +1,7 @@
 import { msToNumber } from '@temporalio/common/lib/time';
 import { z } from 'zod';
 import { isLoopbackHost } from './loopback';
+import { TICKET_TABLES } from '../servicenow/tables';
 
 /**
  * The configuration file is compatible with Identity Manager's `appsettings.agent.json`: ServiceNow
@@ -151,7 +152,7 @@ const impact = z.enum(['Low', 'Medium', 'High'], { error: 'must be Low, Medium o
 const resourceTypeMappingSchema = z.strictObject({
   Connection: z.string().regex(CONNECTION_IDENTIFIER, 'must be a connection identifier'),
   Table: z
-    .enum(['incident', 'sc_request'], { error: 'must be "incident" or "sc_request"' })
+    .enum(TICKET_TABLES, { error: `must be ${TICKET_TABLES.map((table) => `"${table}"`).join(' or ')}` })
     .default('incident'),
   CallerId: nonEmpty('the caller: a sys_user sys_id or user_name'),
   Category: z.string().optional(),

@@ -26,8 +26,6 @@ export const OPERATORS = [
 ] as const;
 
 export type Operator = (typeof OPERATORS)[number];
-export type UnaryOperator = 'ISEMPTY' | 'ISNOTEMPTY';
-export type ListOperator = 'IN' | 'NOT IN';
 
 export interface Condition {
   readonly field: string;

@@ -153,10 +153,9 @@ export const TABLES = {
   },
 } as const satisfies Record<TableName, Record<string, FieldKind>>;
 
-export type TicketTable = 'incident' | 'sc_request';
-export type FieldName<T extends TableName> = keyof (typeof TABLES)[T] & string;
-
-export const TICKET_TABLES: readonly TicketTable[] = ['incident', 'sc_request'];
+/** The tables a provisioning ticket can be opened in. */
+export const TICKET_TABLES = ['incident', 'sc_request'] as const satisfies readonly TableName[];
+export type TicketTable = (typeof TICKET_TABLES)[number];
 export const IDENTITY_TABLES = [
   'sys_user',
   'sys_user_group',
