@@ -75,6 +75,12 @@ describe('ServiceNow client with Basic auth', () => {
       credentials: { kind: 'basic', login: 'admin', password: ADMIN_PASSWORD },
       ...options,
     });
+  /** A ticket with nothing but its correlation id. */
+  const openTicket = async (table: 'incident' | 'sc_request', correlationId: string) =>
+    (await client().createTicket({ table, correlationId, fields: {} })).ticket;
+  /** The work notes and comments the simulator keeps for a ticket, oldest first. */
+  const journalOf = async (number: string) =>
+    (await adminJson<{ journal: { field: string; value: string }[] }>(fixture, `/tickets/${number}`)).journal;
 
   test('creates an incident once per correlation id and reads it back', async () => {
     const request = {
@@ -132,7 +138,7 @@ describe('ServiceNow client with Basic auth', () => {
   });
 
   test('injection attempts in a correlation id stay literal', async () => {
-    const victim = await client().createTicket({ table: 'incident', correlationId: 'victim', fields: {} });
+    const victim = await openTicket('incident', 'victim');
     for (const hostile of ['x^NQactive=false', 'x^ORsys_id!=0', 'x^ORDERBYnumber']) {
       assert.deepEqual(await client().findByCorrelationId('incident', hostile), [], hostile);
       const created = await client().createTicket({ table: 'incident', correlationId: hostile, fields: {} });
@@ -143,7 +149,7 @@ describe('ServiceNow client with Basic auth', () => {
         [created.ticket.sysId],
       );
     }
-    assert.equal((await client().getTicket('incident', victim.ticket.sysId)).active, true);
+    assert.equal((await client().getTicket('incident', victim.sysId)).active, true);
   });
 
   test('creates a catalog request through order_now and tags it with the correlation id', async () => {
@@ -161,62 +167,38 @@ describe('ServiceNow client with Basic auth', () => {
   });
 
   test('creates a catalog request through the Table API', async () => {
-    const { ticket } = await client().createTicket({
-      table: 'sc_request',
-      correlationId: 'catalog-2',
-      fields: {},
-    });
+    const ticket = await openTicket('sc_request', 'catalog-2');
     assert.match(ticket.number, /^REQ\d{7}$/);
   });
 
   test('cancels an open ticket with a note, and cancelling again changes nothing', async () => {
-    const { ticket } = await client().createTicket({
-      table: 'incident',
-      correlationId: 'cancel-1',
-      fields: {},
-    });
+    const ticket = await openTicket('incident', 'cancel-1');
     const canceled = await client().cancelTicket('incident', ticket.sysId, 'Revoked in Identity Manager');
     assert.equal(canceled.state, '8');
     assert.equal(canceled.active, false);
     const again = await client().cancelTicket('incident', ticket.sysId, 'again');
     assert.equal(again.modCount, canceled.modCount);
 
-    const detail = await adminJson<{ journal: { field: string; value: string }[] }>(
-      fixture,
-      `/tickets/${ticket.number}`,
-    );
     assert.deepEqual(
-      detail.journal.map((entry) => entry.value),
+      (await journalOf(ticket.number)).map((entry) => entry.value),
       ['Revoked in Identity Manager'],
     );
   });
 
   test('cancels a catalog request as closed_cancelled', async () => {
-    const { ticket } = await client().createTicket({
-      table: 'sc_request',
-      correlationId: 'cancel-2',
-      fields: {},
-    });
+    const ticket = await openTicket('sc_request', 'cancel-2');
     const canceled = await client().cancelTicket('sc_request', ticket.sysId, 'Revoked');
     assert.equal(canceled.requestState, 'closed_cancelled');
     assert.equal(canceled.active, false);
   });
 
   test('adds work notes and comments', async () => {
-    const { ticket } = await client().createTicket({
-      table: 'incident',
-      correlationId: 'notes-1',
-      fields: {},
-    });
+    const ticket = await openTicket('incident', 'notes-1');
     const noted = await client().addNote('incident', ticket.sysId, 'Still waiting for the fulfiller');
     assert.equal(noted.modCount, ticket.modCount + 1);
     await client().addNote('incident', ticket.sysId, 'Visible to the caller', 'comments');
-    const detail = await adminJson<{ journal: { field: string; value: string }[] }>(
-      fixture,
-      `/tickets/${ticket.number}`,
-    );
     assert.deepEqual(
-      detail.journal.map((entry) => [entry.field, entry.value]),
+      (await journalOf(ticket.number)).map((entry) => [entry.field, entry.value]),
       [
         ['work_notes', 'Still waiting for the fulfiller'],
         ['comments', 'Visible to the caller'],
@@ -225,11 +207,7 @@ describe('ServiceNow client with Basic auth', () => {
   });
 
   test('reads the outcome of a ticket closed by a fulfiller, with who closed it', async () => {
-    const { ticket } = await client().createTicket({
-      table: 'incident',
-      correlationId: 'closed-1',
-      fields: {},
-    });
+    const ticket = await openTicket('incident', 'closed-1');
     await adminJson(fixture, `/tickets/${ticket.number}/close`, 'POST', { notes: 'Access granted' });
     const closed = await client().getTicket('incident', ticket.sysId);
     assert.equal(closed.state, '7');
@@ -244,10 +222,7 @@ describe('ServiceNow client with Basic auth', () => {
   test('batch status reads return every ticket asked for, across batches', async () => {
     const created = [];
     for (let index = 0; index < 120; index++) {
-      created.push(
-        (await client().createTicket({ table: 'incident', correlationId: `batch-${index}`, fields: {} }))
-          .ticket,
-      );
+      created.push(await openTicket('incident', `batch-${index}`));
     }
     const missing = 'f'.repeat(32);
     const found = await client().getTickets('incident', [...created.map((ticket) => ticket.sysId), missing]);
@@ -321,10 +296,7 @@ describe('ServiceNow client with Basic auth', () => {
     const clientPaged = client({ pageSize: 2 });
     const tickets = [];
     for (let index = 0; index < 5; index++) {
-      tickets.push(
-        (await client().createTicket({ table: 'incident', correlationId: `changed-${index}`, fields: {} }))
-          .ticket,
-      );
+      tickets.push(await openTicket('incident', `changed-${index}`));
     }
     const since = tickets[0]?.updatedOn ?? '';
     const seen: string[] = [];
