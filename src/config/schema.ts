@@ -2,6 +2,7 @@ import { msToNumber } from '@temporalio/common/lib/time';
 import { z } from 'zod';
 import { isLoopbackHost } from './loopback';
 import { TICKET_TABLES } from '../servicenow/tables';
+import { TICKET_OUTCOMES } from '../provisioning/states';
 
 /**
  * The configuration file is compatible with Identity Manager's `appsettings.agent.json`: ServiceNow
@@ -149,21 +150,31 @@ const connectionSchema = z.preprocess(withoutEmptyStrings, connectionFields);
 
 const impact = z.enum(['Low', 'Medium', 'High'], { error: 'must be Low, Medium or High' });
 
-const resourceTypeMappingSchema = z.strictObject({
-  Connection: z.string().regex(CONNECTION_IDENTIFIER, 'must be a connection identifier'),
-  Table: z
-    .enum(TICKET_TABLES, { error: `must be ${TICKET_TABLES.map((table) => `"${table}"`).join(' or ')}` })
-    .default('incident'),
-  CallerId: nonEmpty('the caller: a sys_user sys_id or user_name'),
-  Category: z.string().optional(),
-  Subcategory: z.string().optional(),
-  Impact: impact.default('Low'),
-  Urgency: impact.default('Low'),
-  TitleTemplate: nonEmpty('a Handlebars template for the ticket title'),
-  DescriptionTemplate: nonEmpty('a Handlebars template for the ticket description'),
-  AdditionalText: z.string().optional(),
-  TicketSynchroIsNotAvailable: booleanString().default(false),
-});
+const resourceTypeMappingSchema = z
+  .strictObject({
+    Connection: z.string().regex(CONNECTION_IDENTIFIER, 'must be a connection identifier'),
+    Table: z
+      .enum(TICKET_TABLES, { error: `must be ${TICKET_TABLES.map((table) => `"${table}"`).join(' or ')}` })
+      .default('incident'),
+    CallerId: nonEmpty('the caller: a sys_user sys_id or user_name'),
+    Category: z.string().optional(),
+    Subcategory: z.string().optional(),
+    Impact: impact.default('Low'),
+    Urgency: impact.default('Low'),
+    TitleTemplate: nonEmpty('a Handlebars template for the ticket title'),
+    DescriptionTemplate: nonEmpty('a Handlebars template for the ticket description'),
+    AdditionalText: z.string().optional(),
+    TicketSynchroIsNotAvailable: booleanString().default(false),
+    /** For `sc_request`: order this catalog item (`order_now`) instead of inserting the request directly. */
+    CatalogItem: z
+      .string()
+      .regex(/^[0-9a-f]{32}$/, 'must be the sys_id of a catalog item (32 lowercase hex characters)')
+      .optional(),
+  })
+  .refine((mapping) => mapping.CatalogItem === undefined || mapping.Table === 'sc_request', {
+    path: ['CatalogItem'],
+    message: 'is only used with Table "sc_request"',
+  });
 
 const temporalSchema = z.strictObject({
   Address: nonEmpty('host:port of the Temporal frontend').optional(),
@@ -191,6 +202,81 @@ const pollingSchema = z
     message: 'must not be shorter than FirstCheckAfter',
   });
 
+const outcome = z.enum(TICKET_OUTCOMES, { error: 'must be "Executed" or "Errored"' });
+
+/**
+ * What a ticket that left the open states means, per table: incident by `state` code, catalog requests by
+ * `request_state`. Entries given in the file are merged over these defaults.
+ */
+export const DEFAULT_OUTCOMES = {
+  incident: { '7': 'Executed', '8': 'Errored' },
+  sc_request: {
+    closed_complete: 'Executed',
+    closed_incomplete: 'Errored',
+    closed_cancelled: 'Errored',
+    closed_rejected: 'Errored',
+    closed_skipped: 'Errored',
+  },
+} as const satisfies Record<(typeof TICKET_TABLES)[number], Record<string, (typeof TICKET_OUTCOMES)[number]>>;
+
+const outcomesSchema = z
+  .strictObject({
+    incident: z.record(z.string().regex(/^-?\d+$/, 'incident outcomes are keyed by state code'), outcome),
+    sc_request: z.record(z.string().regex(/^[a-z_]+$/, 'keyed by request_state value'), outcome),
+  })
+  .partial()
+  .default({})
+  .transform((given) => ({
+    incident: { ...DEFAULT_OUTCOMES.incident, ...given.incident },
+    sc_request: { ...DEFAULT_OUTCOMES.sc_request, ...given.sc_request },
+  }));
+
+const remindersSchema = z.strictObject({
+  FirstAfter: duration('first work note on a ticket left open this long').optional(),
+  Every: duration('a further work note at this interval while the ticket stays open').optional(),
+});
+
+const deadlineSchema = z.strictObject({
+  After: duration('give up on a ticket left open this long').optional(),
+  Outcome: outcome.default('Errored'),
+  CancelTicket: booleanString().default(true),
+});
+
+const httpAssignmentsSchema = z
+  .strictObject({
+    UrlTemplate: secureUrl(
+      'the Identity Manager endpoint, with {assignmentId}, {orderId}, {connection} or {state} placeholders',
+    ),
+    Method: z.enum(['POST', 'PUT', 'PATCH'], { error: 'must be POST, PUT or PATCH' }).default('POST'),
+    BearerToken: z.string().optional(),
+    OAuth2Url: secureUrl('the OAuth token URL of Identity Manager').optional(),
+    ClientId: z.string().optional(),
+    ClientSecret: z.string().optional(),
+    Scope: z.string().optional(),
+    Timeout: duration('how long one call may take').default(30_000),
+  })
+  .superRefine((http, ctx) => {
+    const oauth = [http.OAuth2Url, http.ClientId, http.ClientSecret].filter((value) => value !== undefined);
+    if (oauth.length > 0 && oauth.length < 3) {
+      ctx.addIssue({ code: 'custom', message: 'OAuth needs OAuth2Url, ClientId and ClientSecret together' });
+    }
+    if (oauth.length === 3 && http.BearerToken !== undefined) {
+      ctx.addIssue({ code: 'custom', message: 'set BearerToken or OAuth, not both' });
+    }
+  });
+
+const assignmentsSchema = z
+  .strictObject({
+    Store: z.enum(['Ledger', 'Http'], { error: 'must be "Ledger" or "Http"' }).default('Ledger'),
+    /** Relative to DataDirectory unless absolute. */
+    LedgerFile: nonEmpty('a SQLite file name').default('assignments.sqlite'),
+    Http: z.preprocess(withoutEmptyStrings, httpAssignmentsSchema).optional(),
+  })
+  .refine((assignments) => assignments.Store !== 'Http' || assignments.Http !== undefined, {
+    path: ['Http'],
+    message: 'is missing: Store "Http" needs Http.UrlTemplate',
+  });
+
 const workerSchema = z.strictObject({
   HealthPort: integerString(0, 65_535).optional(),
 });
@@ -200,6 +286,10 @@ const ticketConnectorSchema = z.strictObject({
   Polling: pollingSchema.default(() => pollingSchema.parse({})),
   DataDirectory: nonEmpty('a folder for local state').default('data'),
   Worker: workerSchema.default(() => workerSchema.parse({})),
+  Outcomes: outcomesSchema,
+  Reminders: remindersSchema.default({}),
+  Deadline: deadlineSchema.default(() => deadlineSchema.parse({})),
+  Assignments: assignmentsSchema.default(() => assignmentsSchema.parse({})),
   ResourceTypeMappings: z
     .record(z.string().min(1, 'resource type identifiers must not be empty'), resourceTypeMappingSchema)
     .default({}),

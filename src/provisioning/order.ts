@@ -1,0 +1,100 @@
+import { z } from 'zod';
+
+/**
+ * Identity Manager's provisioning order, the unit of work, as it writes it to order files. Identity Manager
+ * adds attributes of its own to every object, so objects are loose: unknown keys are kept and passed to the
+ * ticket templates. Ids may be numbers or strings; they are carried as strings.
+ *
+ * This module is imported by workflow code: no Node built-ins, no I/O.
+ */
+
+export const CHANGE_TYPES = ['Added', 'Modified', 'Deleted'] as const;
+export type ChangeType = (typeof CHANGE_TYPES)[number];
+
+const MAX_ID_LENGTH = 200;
+
+const id = (what: string) =>
+  z
+    .union([z.string(), z.number()], { error: `must be a string or a number (${what})` })
+    .transform((value) => String(value).trim())
+    .pipe(
+      z
+        .string()
+        .min(1, `must not be empty (${what})`)
+        .max(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters (${what})`),
+    );
+
+const entityType = z.looseObject({
+  Id: id('the entity type id').optional(),
+  Identifier: z.string().optional(),
+});
+
+const attributes = z.record(z.string(), z.unknown(), { error: 'must be an object of attribute values' });
+
+export const provisioningOrderSchema = z.looseObject({
+  AssignedResourceTypeId: id('the id of the entitlement assignment'),
+  ChangeType: z.enum(CHANGE_TYPES, { error: 'must be "Added", "Modified" or "Deleted"' }),
+  Owner: z.looseObject(
+    {
+      Id: id('the owner identity id'),
+      Identifier: z.string().optional(),
+      InternalDisplayName: z.string().optional(),
+    },
+    { error: 'must be an object describing the identity (Id, Identifier, InternalDisplayName)' },
+  ),
+  ResourceType: z.looseObject(
+    {
+      Id: id('the resource type id').optional(),
+      Identifier: z
+        .string({ error: 'must be a string (the resource type identifier, which selects the ticket mapping)' })
+        .trim()
+        .min(1, 'must not be empty (the resource type identifier selects the ticket mapping)'),
+      SourceEntityType: entityType.optional(),
+      TargetEntityType: entityType.optional(),
+    },
+    { error: 'must be an object with the resource type Identifier' },
+  ),
+  Changes: attributes.optional(),
+  Resource: attributes.optional(),
+  WorkflowInstanceId: id('the Identity Manager workflow instance').optional(),
+});
+
+export type ProvisioningOrder = z.output<typeof provisioningOrderSchema>;
+
+/** An order file as Identity Manager writes it. */
+export const provisioningOrdersListSchema = z.looseObject({
+  ProvisioningOrdersList: z.array(z.unknown(), { error: 'must be an array of provisioning orders' }),
+});
+
+const CONNECTION_IDENTIFIER = /^[A-Za-z][A-Za-z0-9.-]*$/;
+
+/** The workflow's input: plain JSON that any Temporal client can send. */
+export const provisioningInputSchema = z.strictObject({
+  connection: z
+    .string({ error: 'must be a string (the connection identifier under Connections)' })
+    .regex(CONNECTION_IDENTIFIER, 'must be a connection identifier (a letter, then letters, digits, "." or "-")'),
+  order: provisioningOrderSchema,
+});
+
+export type ProvisioningInput = z.output<typeof provisioningInputSchema>;
+
+/** Field-level messages, e.g. `order.ChangeType: must be "Added", "Modified" or "Deleted"`. */
+export function describeIssues(error: z.ZodError, prefix = ''): string[] {
+  return error.issues.map((issue) => {
+    const where = [prefix, ...issue.path.map(String)].filter((part) => part !== '').join('.');
+    return `${where === '' ? '(input)' : where}: ${issue.message}`;
+  });
+}
+
+export class InvalidOrderError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid provisioning order: ${problems.join('; ')}`);
+    this.name = 'InvalidOrderError';
+  }
+}
+
+export function parseProvisioningInput(value: unknown): ProvisioningInput {
+  const parsed = provisioningInputSchema.safeParse(value);
+  if (!parsed.success) throw new InvalidOrderError(describeIssues(parsed.error));
+  return parsed.data;
+}
