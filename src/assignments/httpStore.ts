@@ -1,0 +1,213 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
+import { PROVISIONING_STATE_CODES } from '../provisioning/states';
+import { parseRetryAfter, SecretRedactor } from '../servicenow/errors';
+import type { AssignmentStore, AssignmentTransition, RecordResult } from './store';
+import { checkEndpointUrl, HttpExchange, type HttpAnswer } from './httpExchange';
+import { createAuthorizer, type Authorizer, type IdentityManagerAuth } from './identityManagerAuth';
+import { IdentityManagerError } from './identityManagerError';
+import { checkTransition } from './transitionSchema';
+import { UrlTemplate } from './urlTemplate';
+
+export type { IdentityManagerAuth } from './identityManagerAuth';
+
+export interface HttpAssignmentStoreOptions {
+  /** With `{assignmentId}`, `{orderId}`, `{connection}` and `{state}` placeholders. */
+  readonly urlTemplate: string;
+  readonly method?: 'POST' | 'PUT' | 'PATCH';
+  readonly auth?: IdentityManagerAuth;
+  /** For each HTTP exchange (token request or transition), start to end. Default 30 s. */
+  readonly timeoutMs?: number;
+  /** Tries per transition for network errors, 408, 429 and 5xx, the first included. Default 3. */
+  readonly maxAttempts?: number;
+  /** Wait before the second try, doubled before each next one. Default 500 ms. */
+  readonly retryDelayMs?: number;
+  /**
+   * The longest wait between tries, `Retry-After` included. When Identity Manager asks for longer, the error
+   * is thrown at once for the activity's own retry policy to honour. Default 5 s.
+   */
+  readonly maxRetryDelayMs?: number;
+  readonly now?: () => Date;
+}
+
+/** The body Identity Manager receives for each transition. */
+export interface TransitionMessage {
+  readonly orderId: string;
+  readonly assignmentId: string;
+  readonly connection: string;
+  readonly resourceType: string;
+  readonly changeType: AssignmentTransition['changeType'];
+  readonly provisioningState: AssignmentTransition['state'];
+  readonly provisioningStateCode: number;
+  readonly ticket: AssignmentTransition['ticket'] | null;
+  readonly detail: AssignmentTransition['detail'] | null;
+  readonly at: string;
+}
+
+const errorDocument = z.object({
+  message: z.string().optional(),
+  error_description: z.string().optional(),
+  title: z.string().optional(),
+  detail: z.string().optional(),
+  error: z.string().optional(),
+});
+
+const MAX_SERVER_MESSAGE = 300;
+
+/**
+ * Sends each transition to Identity Manager's API. Safe to repeat: the `Idempotency-Key` header
+ * (`<orderId, URL-encoded>:<state>`) lets Identity Manager recognise a retried call, and its 409 Conflict answer counts as
+ * "already applied". Retries are short (a few seconds); Temporal's activity retries take over after that.
+ */
+class HttpAssignmentStore implements AssignmentStore {
+  private readonly template: UrlTemplate;
+  private readonly method: 'POST' | 'PUT' | 'PATCH';
+  private readonly exchange: HttpExchange;
+  private readonly redactor = new SecretRedactor();
+  private readonly authorizer: Authorizer;
+  private readonly maxAttempts: number;
+  private readonly retryDelayMs: number;
+  private readonly maxRetryDelayMs: number;
+  private readonly now: () => Date;
+  private closed = false;
+
+  constructor(options: HttpAssignmentStoreOptions) {
+    this.template = UrlTemplate.parse(options.urlTemplate);
+    const auth = options.auth ?? { kind: 'none' };
+    if (auth.kind === 'oauth') checkEndpointUrl(auth.tokenUrl, 'OAuth2Url');
+    this.method = options.method ?? 'POST';
+    this.maxAttempts = Math.max(1, options.maxAttempts ?? 3);
+    this.retryDelayMs = options.retryDelayMs ?? 500;
+    this.maxRetryDelayMs = options.maxRetryDelayMs ?? 5_000;
+    this.now = options.now ?? (() => new Date());
+    this.exchange = new HttpExchange(options.timeoutMs ?? 30_000);
+    this.authorizer = createAuthorizer(auth, this.exchange, this.redactor, this.now);
+  }
+
+  async record(input: AssignmentTransition): Promise<RecordResult> {
+    if (this.closed) throw invalid('the store is closed');
+    const checked = checkTransition(input);
+    if (!checked.ok) throw invalid(`the transition is not valid: ${checked.problems.join('; ')}`);
+    const transition = checked.transition;
+    const { orderId, assignmentId, connection, state } = transition;
+    const url = this.template.render({ orderId, assignmentId, connection, state });
+    const body = JSON.stringify(toMessage(transition));
+    const what = `${state} of assignment ${assignmentId} (order ${orderId})`;
+    // Encoded because header values must be Latin-1: an order id in another script would never be sendable.
+    const key = `${encodeURIComponent(orderId)}:${state}`;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.send(url, body, key, what);
+      } catch (error) {
+        const delayMs = this.retryDelay(error, attempt);
+        if (delayMs === undefined) throw error;
+        await sleep(delayMs);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.exchange.close();
+  }
+
+  private async send(url: string, body: string, key: string, what: string): Promise<RecordResult> {
+    let authorization = await this.authorizer.authorization();
+    const call = (header: string | undefined) =>
+      this.exchange.send({
+        method: this.method,
+        url,
+        headers: {
+          'Content-Type': 'application/json',
+          Accept: 'application/json',
+          'Idempotency-Key': key,
+          ...(header !== undefined && { Authorization: header }),
+        },
+        body,
+        what,
+      });
+    let answer = await call(authorization);
+    if (answer.status === 401 && this.authorizer.rejected(authorization)) {
+      authorization = await this.authorizer.authorization();
+      answer = await call(authorization);
+    }
+    if (answer.status >= 200 && answer.status < 300) return { applied: true };
+    if (answer.status === 409) return { applied: false };
+    throw this.refusal(answer, what);
+  }
+
+  /** Undefined: give up. Timeouts are not retried here: each already took the full timeout. */
+  private retryDelay(error: unknown, attempt: number): number | undefined {
+    const retryable = error instanceof IdentityManagerError && error.retryable && error.kind !== 'timeout';
+    if (!retryable || attempt >= this.maxAttempts) return undefined;
+    const delayMs = error.retryAfterMs ?? this.retryDelayMs * 2 ** (attempt - 1);
+    if (error.retryAfterMs !== undefined && delayMs > this.maxRetryDelayMs) return undefined;
+    return Math.min(delayMs, this.maxRetryDelayMs);
+  }
+
+  private refusal(answer: HttpAnswer, what: string): IdentityManagerError {
+    const said = this.serverMessage(answer.text);
+    const suffix = said === undefined ? '' : `: ${said}`;
+    if (answer.status === 401 || answer.status === 403) {
+      return new IdentityManagerError({
+        kind: 'auth',
+        status: answer.status,
+        message: `Identity Manager ${what}: the credentials were refused (HTTP ${answer.status})${suffix}`,
+      });
+    }
+    const redirect =
+      answer.status >= 300 && answer.status < 400 ? ' (redirects are not followed: check UrlTemplate)' : '';
+    return new IdentityManagerError({
+      kind: 'http',
+      status: answer.status,
+      retryAfterMs: parseRetryAfter(answer.headers['retry-after'], this.now()),
+      message: `Identity Manager ${what}: HTTP ${answer.status}${redirect}${suffix}`,
+    });
+  }
+
+  /** Identity Manager's explanation, if it sent one, with every known secret replaced and cut short. */
+  private serverMessage(text: string): string | undefined {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      return undefined;
+    }
+    const parsed = errorDocument.safeParse(json);
+    if (!parsed.success) return undefined;
+    const { message, error_description, title, detail, error } = parsed.data;
+    const said = [message ?? error_description ?? title ?? error, detail].filter(
+      (part) => part !== undefined,
+    );
+    if (said.length === 0) return undefined;
+    const clean = this.redactor
+      .redact(said.join(' - '))
+      .replace(/\p{Cc}+/gu, ' ')
+      .trim();
+    return clean.length > MAX_SERVER_MESSAGE ? `${clean.slice(0, MAX_SERVER_MESSAGE - 1)}…` : clean;
+  }
+}
+
+function invalid(reason: string): IdentityManagerError {
+  return new IdentityManagerError({ kind: 'invalid-request', message: `Identity Manager: ${reason}` });
+}
+
+export function toMessage(transition: AssignmentTransition): TransitionMessage {
+  return {
+    orderId: transition.orderId,
+    assignmentId: transition.assignmentId,
+    connection: transition.connection,
+    resourceType: transition.resourceType,
+    changeType: transition.changeType,
+    provisioningState: transition.state,
+    provisioningStateCode: PROVISIONING_STATE_CODES[transition.state],
+    ticket: transition.ticket ?? null,
+    detail: transition.detail ?? null,
+    at: transition.at,
+  };
+}
+
+/** Checks the template, token URL and auth now, so a bad setting stops the worker at start. */
+export function createHttpAssignmentStore(options: HttpAssignmentStoreOptions): AssignmentStore {
+  return new HttpAssignmentStore(options);
+}
