@@ -1,14 +1,24 @@
 import type { Command } from 'commander';
+import { ConfigError } from '../config/load';
 import { resolveTemporalTarget } from '../config/temporalConnection';
+import { compileMappings } from '../provisioning/templates';
+import { CliError } from './errors';
 import { loadCliConfig } from './loadCliConfig';
 
 export function registerConfigCommands(program: Command): void {
   const config = program.command('config').description('inspect the connector settings');
   config
     .command('check')
-    .description('validate the settings file and environment overrides; exits 2 with a report when invalid')
+    .description(
+      'validate the settings file, environment overrides and ticket templates; exits 2 with a report when invalid',
+    )
     .action((_options: unknown, command: Command) => {
       const { file, settings } = loadCliConfig(command);
+      // Template syntax is checked here rather than per order, where a mistake would fail every ticket.
+      const templateProblems = compileMappings(settings.TicketConnector.ResourceTypeMappings);
+      if (templateProblems.length > 0) {
+        throw new CliError(new ConfigError(file ?? 'embedded defaults', templateProblems).message, 2);
+      }
       const temporal = resolveTemporalTarget(settings);
       console.log(`Settings OK (${file ?? 'embedded defaults'})`);
       console.log(

@@ -46,7 +46,9 @@ export const provisioningOrderSchema = z.looseObject({
     {
       Id: id('the resource type id').optional(),
       Identifier: z
-        .string({ error: 'must be a string (the resource type identifier, which selects the ticket mapping)' })
+        .string({
+          error: 'must be a string (the resource type identifier, which selects the ticket mapping)',
+        })
         .trim()
         .min(1, 'must not be empty (the resource type identifier selects the ticket mapping)'),
       SourceEntityType: entityType.optional(),
@@ -72,7 +74,10 @@ const CONNECTION_IDENTIFIER = /^[A-Za-z][A-Za-z0-9.-]*$/;
 export const provisioningInputSchema = z.strictObject({
   connection: z
     .string({ error: 'must be a string (the connection identifier under Connections)' })
-    .regex(CONNECTION_IDENTIFIER, 'must be a connection identifier (a letter, then letters, digits, "." or "-")'),
+    .regex(
+      CONNECTION_IDENTIFIER,
+      'must be a connection identifier (a letter, then letters, digits, "." or "-")',
+    ),
   order: provisioningOrderSchema,
 });
 
