@@ -5,6 +5,7 @@
 import { loadConfig, ConfigError } from './config/load';
 import type { SettingsFile } from './config/schema';
 import { resolveTemporalTarget, type TemporalTarget } from './config/temporalConnection';
+import { createAssignmentStore } from './assignments/createStore';
 import { connectWorker, createConnectorWorker } from './platform/connectorWorker';
 import { startHealthServer } from './platform/healthServer';
 
@@ -20,16 +21,19 @@ export async function startWorker(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<RunningWorker> {
   const connection = await connectWorker(target);
+  const assignments = createAssignmentStore(settings);
   const worker = await createConnectorWorker({
     connection,
     namespace: target.namespace,
     taskQueue: target.taskQueue,
     settings,
+    assignments,
   });
   const healthPort = env.WORKER_HEALTH_PORT ?? settings.TicketConnector.Worker.HealthPort;
   const health = healthPort === undefined ? undefined : await startHealthServer(worker, Number(healthPort));
   const done = worker.run().finally(async () => {
     health?.close();
+    await assignments.close();
     await connection.close();
   });
   return {

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import path from 'node:path';
+import { openLedger } from '../src/assignments/sqliteLedger';
 import { parseSettings } from '../src/config/load';
 import { createConnectorWorker } from '../src/platform/connectorWorker';
 import { customSearchAttributes } from '../src/searchAttributes';
 import { selfCheckWorkflow } from '../src/workflows';
+import { tempDir } from './helpers/files';
 import { createDevServerEnv, createTimeSkippingEnv, workflowBundle } from './helpers/temporal';
 import { version } from '../src/version';
 
@@ -17,17 +20,25 @@ const settings = parseSettings(
   'test settings',
 );
 
+const ledgerDir = tempDir();
+
 async function runSelfCheck(env: TestWorkflowEnvironment, taskQueue: string) {
+  const assignments = openLedger(path.join(ledgerDir, `${taskQueue}.sqlite`));
   const worker = await createConnectorWorker({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     taskQueue,
     settings,
+    assignments,
     workflowBundle: await workflowBundle(),
   });
-  return worker.runUntil(
-    env.client.workflow.execute(selfCheckWorkflow, { taskQueue, workflowId: `self-check-${taskQueue}` }),
-  );
+  try {
+    return await worker.runUntil(
+      env.client.workflow.execute(selfCheckWorkflow, { taskQueue, workflowId: `self-check-${taskQueue}` }),
+    );
+  } finally {
+    await assignments.close();
+  }
 }
 
 for (const [name, create] of [

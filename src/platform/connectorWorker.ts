@@ -1,5 +1,6 @@
 import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import type { AssignmentStore } from '../assignments/store';
 import type { SettingsFile } from '../config/schema';
 import type { TemporalTarget } from '../config/temporalConnection';
 import { version } from '../version';
@@ -9,6 +10,8 @@ export interface ConnectorWorkerOptions {
   namespace: string;
   taskQueue: string;
   settings: SettingsFile;
+  /** Where assignment states go; the caller opens and closes it. */
+  assignments: AssignmentStore;
   /** Pre-built workflow code (tests bundle once per process); by default the worker bundles at start. */
   workflowBundle?: WorkflowBundle;
 }
@@ -18,7 +21,7 @@ export async function createConnectorWorker(options: ConnectorWorkerOptions): Pr
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    activities: createActivities({ settings: options.settings, version }),
+    activities: createActivities({ settings: options.settings, version, assignments: options.assignments }),
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),

@@ -49,3 +49,16 @@ export function createServiceNowClient(settings: SettingsFile, connectionId: str
     throw new UnknownConnectionError(connectionId, Object.keys(settings.Connections));
   return new ServiceNowClient(clientOptionsOf(connection));
 }
+
+/** One client per connection, created on first use: activities share it, and with it the OAuth token. */
+export function serviceNowClientPool(settings: SettingsFile): (connectionId: string) => ServiceNowClient {
+  const clients = new Map<string, ServiceNowClient>();
+  return (connectionId) => {
+    let client = clients.get(connectionId);
+    if (client === undefined) {
+      client = createServiceNowClient(settings, connectionId);
+      clients.set(connectionId, client);
+    }
+    return client;
+  };
+}

@@ -1,1 +1,2 @@
 export { selfCheckWorkflow } from './selfCheck';
+export { provisioningWorkflow } from './provisioning/workflow';

@@ -1,0 +1,83 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import { ServiceNowError } from '../servicenow/errors';
+import { UnknownConnectionError } from '../servicenow/connection';
+
+/**
+ * Errors leave activities as Temporal failures an operator can act on: typed, with ServiceNow's own message,
+ * whether a retry can help and when, and never a credential (ServiceNowError messages are built redacted; raw
+ * library errors, which carry request headers, are never passed through).
+ */
+export function toActivityFailure(error: unknown): ApplicationFailure {
+  if (error instanceof ApplicationFailure) return error;
+  if (error instanceof ServiceNowError) {
+    return ApplicationFailure.create({
+      type: `ServiceNow.${error.kind}`,
+      message: error.message,
+      // A rejected login is fixed by an operator, and the order must survive until then.
+      nonRetryable: !error.retryable && error.kind !== 'auth',
+      nextRetryDelay: error.retryAfterMs,
+      details: [
+        {
+          status: error.status,
+          serviceNowMessage: error.serviceNowMessage,
+          detail: error.detail,
+          table: error.table,
+          record: error.record,
+        },
+      ],
+    });
+  }
+  if (error instanceof UnknownConnectionError) {
+    return ApplicationFailure.create({
+      type: 'UnknownConnection',
+      message: error.message,
+      nonRetryable: true,
+    });
+  }
+  if (isClassifiedError(error)) {
+    return ApplicationFailure.create({
+      type: error.name,
+      message: error.message,
+      // Rejected credentials are fixed by an operator, and the order must survive until then.
+      nonRetryable: !error.retryable && error.kind !== 'auth',
+      nextRetryDelay: error.retryAfterMs,
+      details: error.status === undefined ? undefined : [{ status: error.status }],
+    });
+  }
+  if (error instanceof Error && NON_RETRYABLE_NAMES.has(error.name)) {
+    return ApplicationFailure.create({ type: error.name, message: error.message, nonRetryable: true });
+  }
+  // Unknown errors keep only their message: a library error object may hold headers or bodies.
+  const message = error instanceof Error ? error.message : String(error);
+  return ApplicationFailure.create({ type: 'UnexpectedError', message });
+}
+
+/** Configuration and content errors that no retry can fix. */
+const NON_RETRYABLE_NAMES = new Set([
+  'TicketTemplateError',
+  'MissingMappingError',
+  'MappingConnectionError',
+  'CallerNotFoundError',
+  'InvalidOrderError',
+]);
+
+/** Errors of the other adapters (Identity Manager, ledger) that say whether a retry can help. */
+interface ClassifiedError extends Error {
+  readonly retryable: boolean;
+  readonly kind?: string;
+  readonly status?: number;
+  readonly retryAfterMs?: number;
+}
+
+function isClassifiedError(error: unknown): error is ClassifiedError {
+  return error instanceof Error && typeof (error as Partial<ClassifiedError>).retryable === 'boolean';
+}
+
+/** Runs an activity body and converts whatever it throws. */
+export async function asActivity<T>(body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (error) {
+    throw toActivityFailure(error);
+  }
+}

@@ -1,0 +1,44 @@
+import type { ConnectorState, TicketOutcome } from '../../provisioning/states';
+import type { ProvisioningPolicy, Resolution, TicketStatus } from './types';
+
+export interface Decision {
+  readonly provisioningState: ConnectorState;
+  readonly resolution: Resolution;
+  readonly reason?: string;
+}
+
+/** Closed tickets of resource types that are never synchronised are as good as seen: Verified. */
+export function assignmentStateFor(outcome: TicketOutcome, policy: ProvisioningPolicy): ConnectorState {
+  return outcome === 'Executed' && !policy.synchronisable ? 'Verified' : outcome;
+}
+
+/**
+ * What a status read means for the assignment, or undefined while the ticket is still being worked. Catalog
+ * requests are judged by `request_state`, incidents by `state`. A ticket that left the active states in a state
+ * the mapping does not know ends as Errored with the reason, rather than being waited on forever.
+ */
+export function decide(status: TicketStatus, policy: ProvisioningPolicy): Decision | undefined {
+  if (!status.found) {
+    return {
+      provisioningState: 'Errored',
+      resolution: 'ticket-missing',
+      reason: 'the ticket no longer exists in ServiceNow (deleted, or no longer readable by the connector)',
+    };
+  }
+  const key = policy.table === 'sc_request' ? status.requestState : status.state;
+  const mapped = key === undefined ? undefined : policy.outcomes[key];
+  if (mapped !== undefined) {
+    return {
+      provisioningState: assignmentStateFor(mapped, policy),
+      resolution: mapped === 'Executed' ? 'ticket-closed' : 'ticket-canceled',
+    };
+  }
+  if (status.active === false) {
+    return {
+      provisioningState: 'Errored',
+      resolution: 'ticket-canceled',
+      reason: `the ticket was closed in state "${status.stateLabel ?? key}", which has no outcome under TicketConnector.Outcomes.${policy.table}`,
+    };
+  }
+  return undefined;
+}
