@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerConfigCommands } from './configCommands';
+import { registerProvisioningCommands } from './provisioningCommands';
 import { registerSelfCheckCommand } from './selfCheckCommand';
 import { registerServiceNowCommands } from './servicenowCommands';
 import { registerSimulatorCommands } from './simulatorCommands';
@@ -19,6 +20,7 @@ function buildProgram(): Command {
   registerSelfCheckCommand(program);
   registerServiceNowCommands(program);
   registerSimulatorCommands(program);
+  registerProvisioningCommands(program);
   return program;
 }
 

@@ -1,0 +1,95 @@
+import { msToNumber } from '@temporalio/common/lib/time';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+
+/** Output and option helpers shared by the provisioning commands (provision, fulfill, status, list, cancel, assignments). */
+
+/** Simple aligned columns, as `sim tickets` prints them. */
+export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = headers.map((header, i) =>
+    Math.max(header.length, ...rows.map((row) => (row[i] ?? '').length)),
+  );
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
+  return [line(headers), ...rows.map(line)].join('\n');
+}
+
+/** `Label   value` lines, skipping absent values. */
+export function formatFields(fields: readonly (readonly [string, string | undefined])[]): string {
+  const shown = fields.filter(
+    (field): field is readonly [string, string] => field[1] !== undefined && field[1] !== '',
+  );
+  const width = Math.max(0, ...shown.map(([label]) => label.length));
+  return shown.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join('\n');
+}
+
+export function printJson(value: unknown): void {
+  console.log(JSON.stringify(value, null, 2));
+}
+
+export function plural(count: number, word: string, many = `${word}s`): string {
+  return `${count} ${count === 1 ? word : many}`;
+}
+
+/** A commander parser for durations: `500ms`, `10s`, `5m`, `1h`. */
+export function duration(value: string): number {
+  let ms: number;
+  try {
+    ms = msToNumber(value.trim() as Parameters<typeof msToNumber>[0]);
+  } catch {
+    ms = Number.NaN;
+  }
+  if (!Number.isFinite(ms) || ms <= 0)
+    throw new InvalidArgumentError('expected a duration such as 10s, 1m or 500ms');
+  return ms;
+}
+
+export function formatDuration(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1_000 === 0) return `${ms / 1_000}s`;
+  return `${ms}ms`;
+}
+
+const CONNECTION_IDENTIFIER = /^[A-Za-z][A-Za-z0-9.-]*$/;
+
+export function connectionId(value: string): string {
+  if (!CONNECTION_IDENTIFIER.test(value)) {
+    throw new InvalidArgumentError(
+      'expected a connection identifier (a letter, then letters, digits, "." or "-")',
+    );
+  }
+  return value;
+}
+
+export function nonEmpty(value: string): string {
+  if (value.trim() === '') throw new InvalidArgumentError('must not be empty');
+  return value.trim();
+}
+
+/**
+ * Usage errors (a bad option value, a missing argument or option) exit with code 2, as invalid input does
+ * everywhere else in the CLI; commander has printed the message already. Help and version still exit 0.
+ */
+export function usageErrorsExit2(command: Command): Command {
+  return command.exitOverride((error) => {
+    process.exit(error.exitCode === 0 ? 0 : 2);
+  });
+}
+
+export function wholeNumber(min: number, max: number): (value: string) => number {
+  return (value) => {
+    const parsed = /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+    if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
+      throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
+    }
+    return parsed;
+  };
+}
+
+/** A duration option whose default shows as a duration in --help (`default: 10s`), not in milliseconds. */
+export function durationOption(flags: string, description: string, defaultMs: number): Option {
+  return new Option(flags, description).argParser(duration).default(defaultMs, formatDuration(defaultMs));
+}
