@@ -9,6 +9,8 @@ import { isListening, PortInUseError } from './devServer';
 /** The connection `npm start` adds for the simulator when the settings define none. */
 export const SIMULATOR_CONNECTION_ID = 'Simulator';
 export const DEFAULT_SIMULATOR_PORT = 8090;
+/** The resource type the demo order (`examples/order.json`) asks for. */
+export const DEMO_RESOURCE_TYPE = 'Demo_AppAccess';
 
 /** The port `npm start` runs the simulator on, where `snow-ticket sim` looks for it by default. */
 export function localSimulatorPort(env: NodeJS.ProcessEnv = process.env): number {
@@ -100,9 +102,42 @@ export async function startLocalSimulator(
     handle,
     credentialsFile: file,
     stateFile,
-    settings: {
-      ...settings,
-      Connections: { ...settings.Connections, [SIMULATOR_CONNECTION_ID]: connection },
+    settings: withDemoMapping(
+      { ...settings, Connections: { ...settings.Connections, [SIMULATOR_CONNECTION_ID]: connection } },
+      handle.credentials.login,
+    ),
+  };
+}
+
+/**
+ * The simulator is a demo: its tickets are closed by hand a minute later, not after days. Checks come every few
+ * seconds, and a resource type for the example order is mapped unless the settings map it already.
+ */
+function withDemoMapping(settings: SettingsFile, caller: string): SettingsFile {
+  const connector = settings.TicketConnector;
+  const mappings = connector.ResourceTypeMappings;
+  return {
+    ...settings,
+    TicketConnector: {
+      ...connector,
+      Polling: { ...connector.Polling, FirstCheckAfter: 5_000, MaxInterval: 30_000 },
+      ResourceTypeMappings: {
+        [DEMO_RESOURCE_TYPE]: {
+          Connection: SIMULATOR_CONNECTION_ID,
+          Table: 'incident',
+          CallerId: caller,
+          Category: 'Access',
+          Impact: 'Low',
+          Urgency: 'Low',
+          TitleTemplate: '{{ChangeType}} {{ResourceType.Identifier}} for {{Owner.InternalDisplayName}}',
+          DescriptionTemplate:
+            "Please {{#ifCond ChangeType '==' 'Deleted'}}remove{{else}}grant{{/ifCond}} " +
+            '{{ResourceType.Identifier}} for {{Owner.InternalDisplayName}} ({{Owner.Identifier}}).',
+          AdditionalText: 'Close this ticket once the access is in place; cancel it if it cannot be granted.',
+          TicketSynchroIsNotAvailable: false,
+        },
+        ...mappings,
+      },
     },
   };
 }
