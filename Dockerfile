@@ -26,7 +26,7 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/lib ./lib
 # DataDirectory defaults to the relative "data" (local state such as cookies), so it must be writable by the
 # unprivileged user; everything else stays read-only to it.
-RUN mkdir -p data && chown node:node data
+RUN mkdir -p data /data && chown node:node data /data
 
 USER node
 ENV WORKER_HEALTH_PORT=8080

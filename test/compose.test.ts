@@ -133,7 +133,7 @@ test('reports a bind-mounted file that does not exist', async () => {
   );
   const missing = path.join(path.dirname(file), 'config', 'appsettings.encrypted.agent.json');
   assert.deepEqual(withoutLocation(await checkComposeFile(file), file), [
-    `services.worker.volumes[1]: bind-mount source "./config/appsettings.encrypted.agent.json" does not exist ` +
+    `services.worker.volumes[2]: bind-mount source "./config/appsettings.encrypted.agent.json" does not exist ` +
       `(looked for ${missing})`,
   ]);
 });
