@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerAuditCommands } from './auditCommands';
 import { registerConfigCommands } from './configCommands';
 import { registerProvisioningCommands } from './provisioningCommands';
 import { registerSelfCheckCommand } from './selfCheckCommand';
@@ -21,6 +22,7 @@ function buildProgram(): Command {
   registerServiceNowCommands(program);
   registerSimulatorCommands(program);
   registerProvisioningCommands(program);
+  registerAuditCommands(program);
   return program;
 }
 

@@ -163,7 +163,7 @@ describe('snow-ticket provisioning commands, end to end (dev server, worker, sim
   }
 
   test('--help describes every provisioning command, with examples', async () => {
-    const commands = ['provision', 'fulfill', 'status', 'list', 'cancel', 'assignments'];
+    const commands = ['provision', 'fulfill', 'status', 'list', 'cancel', 'assignments', 'audit', 'replay'];
     const results = await Promise.all(commands.map((command) => run([command, '--help'])));
     for (const [i, command] of commands.entries()) {
       const result = ok(results[i] as CliResult);
@@ -308,6 +308,24 @@ describe('snow-ticket provisioning commands, end to end (dev server, worker, sim
         history,
         /^\S+\s+Executed\s+incident INC\d+ \(Closed\)\s+code: Solved \(Permanently\); notes: Access granted in the app/m,
       );
+    });
+
+    test('audit prints the timeline from the Temporal history, and replay accepts it', async () => {
+      const output = ok(await cli('audit', workflowId)).stdout;
+      const lines = output.split('\n');
+      const index = (pattern: RegExp) => lines.findIndex((line) => pattern.test(line));
+      const received = index(/order received: Added App_Incident, assignment /);
+      const created = index(new RegExp(`ticket created: ${ticket.number} \\(incident\\)`));
+      const transmitted = index(/assignment Transmitted/);
+      const executed = index(/assignment Executed: .*Access granted in the app/);
+      const completed = index(/completed: Executed \(ticket closed\)/);
+      assert.ok(received >= 0 && created > received, output);
+      assert.ok(transmitted > created && executed > transmitted && completed > executed, output);
+      assert.match(output, /check: ticket Closed/);
+
+      const timeline = jsonOf<{ entries: { kind: string }[] }>(await cli('audit', workflowId, '--json'));
+      assert.ok(timeline.entries.some((entry) => entry.kind === 'assignment'));
+      assert.match(ok(await cli('replay', '--workflow-id', workflowId)).stdout, /OK/);
     });
 
     test('list finds it by state, ticket and assignment through visibility; quotes in values are escaped', async () => {

@@ -360,7 +360,10 @@ describe('provisioning workflow (time-skipping server, simulator over HTTP, SQLi
     fixture.sim.instance.faults.update({ burst429: 3, retryAfterSeconds: 1 });
     try {
       const handle = await start(testOrder());
-      const ticket = await waitFor('the ticket to be opened', async () => (await handle.query(statusQuery)).ticket);
+      const ticket = await waitFor(
+        'the ticket to be opened',
+        async () => (await handle.query(statusQuery)).ticket,
+      );
       assert.equal(fixture.sim.instance.faults.faults.burst429, 0, 'every refused call was retried');
       assert.equal(ticketsWithCorrelation(handle.workflowId).length, 1);
       act(ticket.number, 'close');

@@ -1,0 +1,287 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { Command } from 'commander';
+import { historyFilesIn, historyJSON, loadHistoryFile, type RunHistory } from '../../src/audit/histories';
+import { replayHistories, replayHistory, summarise } from '../../src/audit/replay';
+import { registerAuditCommands } from '../../src/cli/auditCommands';
+import { CliError } from '../../src/cli/errors';
+import { startOrder } from '../../src/client/provisioning';
+import type { provisioningWorkflow } from '../../src/workflows';
+import { statusQuery, ticketChangedSignal } from '../../src/workflows/provisioning/messages';
+import { tempDir, writeJson } from '../helpers/files';
+import {
+  provisioningWorker,
+  simulatorSettings,
+  testOrder,
+  type ProvisioningHarness,
+} from '../helpers/provisioning';
+import { useSimulator } from '../helpers/simulator';
+import { createDevServerEnv, workflowBundle } from '../helpers/temporal';
+import { waitFor } from '../helpers/waitFor';
+
+const HISTORIES = path.join(__dirname, '..', 'histories');
+/** Scenarios recorded by scripts/record-histories.ts; each must stay covered by at least one file. */
+const SCENARIOS = [
+  'closed',
+  'canceled-in-servicenow',
+  'revoked',
+  'continued-as-new',
+  'workflow-canceled',
+  'reminders',
+] as const;
+
+function committed(name: string): RunHistory {
+  return loadHistoryFile(path.join(HISTORIES, `${name}.json`));
+}
+
+interface JsonEvent {
+  eventType: string;
+  activityTaskScheduledEventAttributes?: { activityType: { name: string } };
+  [key: string]: unknown;
+}
+
+/** A committed history as plain proto JSON, to edit. */
+function historyJson(name: string): { events: JsonEvent[] } {
+  return JSON.parse(readFileSync(path.join(HISTORIES, `${name}.json`), 'utf8')) as { events: JsonEvent[] };
+}
+
+async function runCli(...args: string[]): Promise<void> {
+  const program = new Command('snow-ticket').option('-c, --config <file>').exitOverride();
+  registerAuditCommands(program);
+  await program.parseAsync(['node', 'snow-ticket', ...args]);
+}
+
+/** Runs the CLI and returns what it printed with console.log. */
+async function printedBy(...args: string[]): Promise<string[]> {
+  const printed: string[] = [];
+  const log = console.log;
+  console.log = (...values: unknown[]) => void printed.push(values.join(' '));
+  try {
+    await runCli(...args);
+  } finally {
+    console.log = log;
+  }
+  return printed;
+}
+
+describe('replay of the committed histories (test/histories)', () => {
+  let current: WorkflowBundle;
+  before(async () => {
+    current = await workflowBundle();
+  });
+
+  test('every committed history replays against the current workflow code', async () => {
+    const files = historyFilesIn(HISTORIES);
+    for (const scenario of SCENARIOS) {
+      assert.ok(
+        files.some((file) => path.basename(file).startsWith(scenario)),
+        `a history of the ${scenario} scenario is committed (npm run histories:record)`,
+      );
+    }
+    const outcomes = await replayHistories(files.map(loadHistoryFile), { workflowBundle: current });
+    assert.equal(outcomes.length, files.length, 'one result per history file');
+    for (const outcome of outcomes) {
+      assert.equal(
+        outcome.status,
+        'ok',
+        `${outcome.source} does not replay: ${outcome.message}\n` +
+          'A workflow change broke running workflows: guard it with patched() (see test/histories/README.md); ' +
+          'do not re-record the histories to make this pass.',
+      );
+    }
+    assert.deepEqual(summarise(outcomes), {
+      total: files.length,
+      ok: files.length,
+      nondeterministic: 0,
+      failed: 0,
+    });
+  });
+
+  test('the test can fail: a workflow that starts a timer first is non-deterministic on a committed history', async () => {
+    const reordered = await bundleWorkflowCode({
+      workflowsPath: require.resolve('./fixtures/reorderedWorkflow'),
+      logger: { trace() {}, debug() {}, info() {}, log() {}, warn: console.warn, error: console.error },
+    });
+    const { history } = committed('closed');
+    await assert.rejects(
+      Worker.runReplayHistory({ workflowBundle: reordered }, history),
+      (error: unknown) => {
+        assert.ok(error instanceof DeterminismViolationError, `non-determinism, not ${String(error)}`);
+        assert.match(error.message, /nondeterminism/i);
+        return true;
+      },
+    );
+    // The same through our report: the history is named, the status says why.
+    const outcome = await replayHistory(committed('revoked'), { workflowBundle: reordered });
+    assert.equal(outcome.status, 'nondeterministic');
+    assert.match(outcome.message ?? '', /nondeterminism/i);
+    assert.match(outcome.source, /revoked\.json$/);
+  });
+
+  test('an edited history is reported non-deterministic while the others in the batch replay OK', async () => {
+    const dir = tempDir();
+    const edited = historyJson('revoked');
+    const planned = edited.events.find(
+      (event) => event.activityTaskScheduledEventAttributes?.activityType.name === 'planProvisioning',
+    );
+    assert.ok(planned?.activityTaskScheduledEventAttributes, 'the history plans the order');
+    planned.activityTaskScheduledEventAttributes.activityType.name = 'openTicket';
+    const editedFile = writeJson(dir, 'edited.json', edited);
+    const outcomes = await replayHistories(
+      [committed('closed'), loadHistoryFile(editedFile), committed('reminders')],
+      { workflowBundle: current },
+    );
+    assert.deepEqual(
+      outcomes.map((outcome) => outcome.status),
+      ['ok', 'nondeterministic', 'ok'],
+    );
+    assert.equal(outcomes[1]?.source, editedFile);
+    assert.match(outcomes[1]?.message ?? '', /planProvisioning|openTicket/);
+  });
+
+  test('history files in the older format (event types in PascalCase) are read and replay', async () => {
+    const dir = tempDir();
+    const json = historyJson('workflow-canceled');
+    const pascal = {
+      events: json.events.map((event) => ({
+        ...event,
+        eventType: event.eventType
+          .replace(/^EVENT_TYPE_/, '')
+          .toLowerCase()
+          .replace(/(^|_)([a-z])/g, (_match, _sep: string, letter: string) => letter.toUpperCase()),
+      })),
+    };
+    assert.equal(pascal.events[0]?.eventType, 'WorkflowExecutionStarted');
+    const run = loadHistoryFile(writeJson(dir, 'pascal.json', pascal));
+    assert.equal(run.history.events?.length, json.events.length);
+    assert.equal((await replayHistory(run, { workflowBundle: current })).status, 'ok');
+  });
+
+  test('saving a loaded history gives back the same file', () => {
+    const file = path.join(HISTORIES, 'revoked.json');
+    assert.equal(historyJSON(loadHistoryFile(file).history), readFileSync(file, 'utf8'));
+  });
+
+  test('unreadable history files are refused with the file named', () => {
+    const dir = tempDir();
+    assert.throws(
+      () => loadHistoryFile(writeJson(dir, 'broken.json', '{"events": [')),
+      /broken\.json: not a JSON file/,
+    );
+    assert.throws(
+      () => loadHistoryFile(writeJson(dir, 'other.json', { rows: [] })),
+      /other\.json: not a workflow history/,
+    );
+  });
+
+  test('snow-ticket replay --dir passes on the committed histories and fails (exit 1) on an edited one', async () => {
+    const output: string[] = [];
+    const log = console.log;
+    console.log = (...values: unknown[]) => void output.push(values.join(' '));
+    try {
+      await runCli('replay', '--dir', HISTORIES);
+      assert.match(output.join('\n'), /^OK +.*closed\.json/m);
+      assert.match(output.at(-1) ?? '', /replayed: \d+ OK, 0 non-deterministic, 0 failed/);
+
+      const edited = historyJson('closed');
+      const scheduled = edited.events.find(
+        (event) => event.activityTaskScheduledEventAttributes !== undefined,
+      );
+      assert.ok(scheduled?.activityTaskScheduledEventAttributes);
+      scheduled.activityTaskScheduledEventAttributes.activityType.name = 'cancelTicket';
+      const file = writeJson(tempDir(), 'closed-edited.json', edited);
+      output.length = 0;
+      await assert.rejects(runCli('replay', '--file', file), (error: unknown) => {
+        assert.ok(error instanceof CliError);
+        assert.equal(error.exitCode, 1);
+        assert.match(error.message, /1 of 1 histories do not replay/);
+        return true;
+      });
+      assert.match(
+        output.join('\n'),
+        /^NON-DETERMINISTIC +closed-edited run \S+ +\(.*closed-edited\.json\)\n {4}\[TMPRL1100\] Nondeterminism error: Activity type/m,
+      );
+    } finally {
+      console.log = log;
+    }
+  });
+});
+
+describe('snow-ticket replay --query (dev server, visibility)', () => {
+  const fixture = useSimulator();
+  const dataDir = tempDir();
+  const taskQueue = 'replay-query';
+  let env: TestWorkflowEnvironment;
+  let harness: ProvisioningHarness;
+  let running: Promise<void>;
+  let settingsFile: string;
+
+  before(async () => {
+    env = await createDevServerEnv();
+    const settings = simulatorSettings(fixture.sim, dataDir);
+    harness = await provisioningWorker(env, settings, taskQueue);
+    running = harness.worker.run();
+    settingsFile = writeJson(dataDir, 'cli-settings.json', {
+      TicketConnector: {
+        DataDirectory: dataDir,
+        Temporal: { Address: env.address, Namespace: env.namespace ?? 'default', TaskQueue: taskQueue },
+      },
+    });
+  });
+  after(async () => {
+    harness?.worker.shutdown();
+    await running;
+    await harness?.ledger.close();
+    await env?.teardown();
+  });
+
+  /** An order that ends at once: the ticket is closed and the workflow told so. */
+  async function fulfilledOrder(): Promise<string> {
+    const started = await startOrder(env.client, testOrder(), { taskQueue });
+    const handle = env.client.workflow.getHandle<typeof provisioningWorkflow>(started.workflowId);
+    const ticket = await waitFor('the ticket', async () => (await handle.query(statusQuery)).ticket);
+    fixture.sim.instance.actOnTicket(ticket.number, { action: 'close' });
+    await handle.signal(ticketChangedSignal, { source: 'test' });
+    assert.equal((await handle.result()).provisioningState, 'Executed');
+    return started.workflowId;
+  }
+
+  test('replays the executions a visibility query lists, within --limit', async () => {
+    const ids = [await fulfilledOrder(), await fulfilledOrder()];
+    const query = `WorkflowType = 'provisioningWorkflow' AND TaskQueue = '${taskQueue}'`;
+    // Visibility is eventually consistent: wait until both are listed.
+    await waitFor('both executions to be listed', async () => {
+      const listed: string[] = [];
+      for await (const execution of env.client.workflow.list({ query })) listed.push(execution.workflowId);
+      return ids.every((id) => listed.includes(id)) ? listed : undefined;
+    });
+
+    const all = JSON.parse(
+      (await printedBy('--config', settingsFile, 'replay', '--query', query, '--json')).join('\n'),
+    ) as {
+      summary: { total: number; ok: number };
+      limitReached: boolean;
+      outcomes: { workflowId: string; status: string; source: string }[];
+    };
+    assert.deepEqual(all.summary, { total: 2, ok: 2, nondeterministic: 0, failed: 0 });
+    assert.equal(all.limitReached, false);
+    assert.deepEqual(all.outcomes.map((outcome) => outcome.workflowId).sort(), [...ids].sort());
+    assert.ok(all.outcomes.every((outcome) => outcome.source === 'server'));
+
+    const limited = await printedBy('--config', settingsFile, 'replay', '--query', query, '--limit', '1');
+    assert.equal(limited.filter((line) => line.startsWith('OK ')).length, 1);
+    assert.match(
+      limited.at(-1) ?? '',
+      /^1 replayed: 1 OK, 0 non-deterministic, 0 failed \(stopped at --limit 1\)$/,
+    );
+
+    // No source at all: the provisioning workflows of the server (this server holds only those two).
+    const byDefault = await printedBy('--config', settingsFile, 'replay');
+    assert.match(byDefault.at(-1) ?? '', /^2 replayed: 2 OK/);
+  });
+});
