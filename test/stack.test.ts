@@ -77,6 +77,10 @@ describe('npm start', () => {
     assert.match(first.output(), new RegExp(`Temporal Web UI: +http://localhost:${uiPort}`));
     assert.match(first.output(), /Search attributes: registered TicketNumber/);
     assert.match(first.output(), /Self-check: +worker .* ran workflow self-check-/);
+    assert.match(
+      first.output(),
+      /First order: +npx snow-ticket provision examples\/order\.json \(Demo_AppAccess on Simulator\)/,
+    );
     const ui = await fetch(`http://127.0.0.1:${uiPort}/`);
     assert.equal(ui.status, 200);
     assert.match(

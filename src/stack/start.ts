@@ -15,7 +15,12 @@ import { startWorker } from '../worker';
 import { selfCheckWorkflow } from '../workflows';
 import { PortInUseError, startDevServer, type DevServer } from './devServer';
 import { StateFileError } from '../servicenow/simulator/stateFile';
-import { SIMULATOR_CONNECTION_ID, startLocalSimulator, type LocalSimulator } from './localSimulator';
+import {
+  DEMO_RESOURCE_TYPE,
+  SIMULATOR_CONNECTION_ID,
+  startLocalSimulator,
+  type LocalSimulator,
+} from './localSimulator';
 
 const DEFAULT_UI_PORT = 8233;
 
@@ -112,6 +117,12 @@ async function main(): Promise<void> {
         : [`  ServiceNow:      ${Object.keys(config.settings.Connections).join(', ')}`]),
       `  Search attributes: ${added.length > 0 ? `registered ${added.join(', ')}` : 'already registered'}`,
       `  Self-check:      worker ${check.worker.version} ran workflow ${check.workflowId}`,
+      ...(simulator
+        ? [
+            `  First order:     npx snow-ticket provision examples/order.json (${DEMO_RESOURCE_TYPE} on ${SIMULATOR_CONNECTION_ID}),`,
+            '                   then npx snow-ticket sim tickets / sim close <number> / status <workflow id>',
+          ]
+        : []),
       'Press Ctrl-C to stop.',
     ];
     console.log(lines.join('\n'));
