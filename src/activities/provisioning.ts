@@ -5,7 +5,7 @@ import type { ProvisioningOrder } from '../provisioning/order';
 import { renderTicketContent, resolveMapping } from '../provisioning/ticketContent';
 import type { ServiceNowClient } from '../servicenow/client';
 import { ServiceNowError } from '../servicenow/errors';
-import { isSysId, type TicketTable } from '../servicenow/tables';
+import { isSysId, TICKET_TABLES, type TicketTable } from '../servicenow/tables';
 import type { TicketSnapshot } from '../servicenow/tickets';
 import type { ProvisioningPolicy, TicketRef, TicketStatus } from '../workflows/provisioning/types';
 import { asActivity } from './failures';
@@ -34,14 +34,15 @@ export interface OpenedTicket extends TicketRef {
 
 export interface CancelTicketRequest {
   readonly connection: string;
-  readonly table: TicketTable;
+  /** Unknown when the order was canceled before its policy was fixed: every ticket table is searched. */
+  readonly table?: TicketTable;
   /** Finds the ticket when the workflow never learnt it (canceled while the ticket was being opened). */
   readonly correlationId: string;
   readonly ticket?: TicketRef;
   readonly note: string;
 }
 
-export interface CancelledTicket extends TicketStatus {
+export interface CancelledTicket extends TicketStatus, TicketRef {
   /** True when a fulfiller had closed the ticket before the cancellation reached it: that outcome stands. */
   readonly closedBeforeCancel: boolean;
 }
@@ -191,7 +192,9 @@ export function createProvisioningActivities(deps: ProvisioningActivityDependenc
         const client = deps.serviceNow(request.connection);
         let current: TicketSnapshot | undefined;
         if (request.ticket === undefined) {
-          [current] = await client.findByCorrelationId(request.table, request.correlationId);
+          for (const table of request.table === undefined ? TICKET_TABLES : [request.table]) {
+            current ??= (await client.findByCorrelationId(table, request.correlationId))[0];
+          }
         } else {
           try {
             current = await client.getTicket(request.ticket.table, request.ticket.sysId);
@@ -200,9 +203,10 @@ export function createProvisioningActivities(deps: ProvisioningActivityDependenc
           }
         }
         if (current === undefined) return undefined;
-        if (!current.active) return { ...toStatus(current), closedBeforeCancel: true };
+        const ref = { table: current.table, sysId: current.sysId, number: current.number };
+        if (!current.active) return { ...toStatus(current), ...ref, closedBeforeCancel: true };
         const cancelled = await client.cancelTicket(current.table, current.sysId, request.note);
-        return { ...toStatus(cancelled), closedBeforeCancel: false };
+        return { ...toStatus(cancelled), ...ref, closedBeforeCancel: false };
       });
     },
 

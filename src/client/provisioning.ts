@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import {
   WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
   WorkflowUpdateStage,
   type Client,
   type WorkflowHandle,
@@ -15,8 +17,20 @@ export const PROVISIONING_WORKFLOW_TYPE = 'provisioningWorkflow';
 /** ServiceNow cuts correlation ids at 100 characters, and the workflow id is the correlation id. */
 const MAX_ORDER_ID_LENGTH = 100;
 
+/** JSON with object keys sorted at every level, so that any client can compute the same digest. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value)
+      .filter(([, field]) => field !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([key, field]) => `${JSON.stringify(key)}:${canonicalJson(field)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
 function digest(value: unknown, length: number): string {
-  return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, length);
+  return createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, length);
 }
 
 /**
@@ -111,11 +125,17 @@ async function revokePendingGrants(
     const handle = client.workflow.getHandle<typeof provisioningWorkflow>(execution.workflowId);
     const status = await handle.query(statusQuery);
     if (status.changeType === 'Deleted' || status.result !== undefined) continue;
-    await handle.startUpdate(cancelUpdate, {
-      args: [{ reason: `superseded by the Deleted order ${deletedOrderId}`, requestedBy }],
-      waitForStage: WorkflowUpdateStage.ACCEPTED,
-    });
-    revoked.push(execution.workflowId);
+    try {
+      await handle.startUpdate(cancelUpdate, {
+        args: [{ reason: `superseded by the Deleted order ${deletedOrderId}`, requestedBy }],
+        waitForStage: WorkflowUpdateStage.ACCEPTED,
+      });
+      revoked.push(execution.workflowId);
+    } catch (error) {
+      // The grant ended between the query and the update: nothing is pending any more.
+      if (!(error instanceof WorkflowUpdateFailedError || error instanceof WorkflowNotFoundError))
+        throw error;
+    }
   }
   return revoked;
 }

@@ -7,7 +7,9 @@ import type { ConnectorActivities } from '../../activities';
  * non-retryable failures raised by the activities themselves.
  */
 export const mustHappen: ActivityOptions = {
-  startToCloseTimeout: '2 minutes',
+  // Longer than every ServiceNow call of one attempt together (at most 30 s each): an attempt timed out by
+  // Temporal must not still be creating a ticket while its retry creates another.
+  startToCloseTimeout: '10 minutes',
   retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
 };
 

@@ -1,4 +1,5 @@
 import type { ConnectorState, TicketOutcome } from '../../provisioning/states';
+import { CatalogTaskState } from '../../servicenow/tables';
 import type { ProvisioningPolicy, Resolution, TicketStatus } from './types';
 
 export interface Decision {
@@ -17,6 +18,24 @@ export function assignmentStateFor(outcome: TicketOutcome, policy: ProvisioningP
  * requests are judged by `request_state`, incidents by `state`. A ticket that left the active states in a state
  * the mapping does not know ends as Errored with the reason, rather than being waited on forever.
  */
+function outcomeOf(policy: ProvisioningPolicy, key: string | undefined): TicketOutcome | undefined {
+  return key !== undefined && Object.hasOwn(policy.outcomes, key) ? policy.outcomes[key] : undefined;
+}
+
+/** Catalog requests whose `request_state` was left behind by a customisation are judged by their `state`. */
+const CATALOG_STATE_OUTCOMES: Readonly<Record<string, TicketOutcome>> = {
+  [CatalogTaskState.ClosedComplete]: 'Executed',
+  [CatalogTaskState.ClosedIncomplete]: 'Errored',
+  [CatalogTaskState.ClosedSkipped]: 'Errored',
+};
+
+function catalogStateOutcome(policy: ProvisioningPolicy, status: TicketStatus): TicketOutcome | undefined {
+  if (policy.table !== 'sc_request' || status.state === undefined) return undefined;
+  return Object.hasOwn(CATALOG_STATE_OUTCOMES, status.state)
+    ? CATALOG_STATE_OUTCOMES[status.state]
+    : undefined;
+}
+
 export function decide(status: TicketStatus, policy: ProvisioningPolicy): Decision | undefined {
   if (!status.found) {
     return {
@@ -26,7 +45,7 @@ export function decide(status: TicketStatus, policy: ProvisioningPolicy): Decisi
     };
   }
   const key = policy.table === 'sc_request' ? status.requestState : status.state;
-  const mapped = key === undefined ? undefined : policy.outcomes[key];
+  const mapped = outcomeOf(policy, key) ?? catalogStateOutcome(policy, status);
   if (mapped !== undefined) {
     return {
       provisioningState: assignmentStateFor(mapped, policy),

@@ -78,6 +78,8 @@ export interface ProvisioningStatus {
   readonly ticketState?: string;
   readonly checks: number;
   readonly failedChecks: number;
+  /** Why the latest check failed, while checks keep failing. */
+  readonly lastCheckError?: string;
   readonly lastCheckAt?: string;
   readonly nextCheckAt?: string;
   readonly remindersSent: number;
@@ -100,5 +102,9 @@ export interface CarriedState {
   readonly lastStatus?: TicketStatus;
   readonly remindersSent: number;
   readonly cancelRequested?: { readonly reason: string; readonly requestedBy?: string };
+  /** A ticketChanged notice not yet acted on when the run ended. */
+  readonly checkRequested?: boolean;
+  readonly missingReads?: number;
+  readonly lastCheckError?: string;
   readonly run: number;
 }

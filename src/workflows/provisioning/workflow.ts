@@ -40,6 +40,8 @@ const MAX_ORDER_ID_LENGTH = 100;
 /** Well under Temporal's 1,000-event guidance per run, leaving room for a cancellation's cleanup. */
 const MAX_EVENTS_PER_RUN = 500;
 const MAX_REASON_LENGTH = 1_000;
+const MAX_REQUESTED_BY_LENGTH = 200;
+const MISSING_READS_BEFORE_GIVING_UP = 3;
 
 /**
  * One provisioning order, from ticket to assignment update: open a ServiceNow ticket exactly once, wait for a
@@ -51,7 +53,9 @@ export async function provisioningWorkflow(
   input: ProvisioningInput,
   carried?: CarriedState,
 ): Promise<ProvisioningResult> {
-  const order = validateInput(input);
+  // A continued run carries an order that was valid when it arrived: a stricter schema in a later release must
+  // not fail a ticket that has been open for months.
+  const order = carried === undefined ? validateInput(input) : input;
   const provisioning = new Provisioning(order, carried);
   setHandler(statusQuery, () => provisioning.status());
   setHandler(ticketChangedSignal, (notice) => provisioning.ticketChanged(notice?.sysModCount));
@@ -92,6 +96,13 @@ function validateInput(input: unknown): ProvisioningInput {
   return parsed.data;
 }
 
+/** The failure's own message: activity failures wrap the cause that says what ServiceNow answered. */
+function failureMessage(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = (error as { cause?: unknown }).cause;
+  return cause instanceof Error ? cause.message : error.message;
+}
+
 function isoTime(ms: number): string {
   return new Date(ms).toISOString();
 }
@@ -111,7 +122,10 @@ class Provisioning {
   private lastStatus?: TicketStatus;
   private remindersSent: number;
   private cancelRequest?: CancelRequest;
-  private checkRequested = false;
+  private checkRequested: boolean;
+  /** Consecutive reads that did not find the ticket; one 404 (an ACL change, a hiccup) is not proof. */
+  private missingReads: number;
+  private lastCheckError?: string;
   private readonly runNumber: number;
   private result?: ProvisioningResult;
 
@@ -132,6 +146,9 @@ class Provisioning {
     this.lastStatus = carried?.lastStatus;
     this.remindersSent = carried?.remindersSent ?? 0;
     this.cancelRequest = carried?.cancelRequested;
+    this.checkRequested = carried?.checkRequested ?? false;
+    this.missingReads = carried?.missingReads ?? 0;
+    this.lastCheckError = carried?.lastCheckError;
     this.runNumber = (carried?.run ?? 0) + 1;
   }
 
@@ -241,12 +258,16 @@ class Provisioning {
       // The poll schedule is the retry: a failed read must not hold the workflow, nor fail it.
       if (isCancellation(error)) throw error;
       this.failedChecks += 1;
+      this.lastCheckError = failureMessage(error);
       log.warn('Ticket status check failed; the next scheduled check will try again', {
         ticket: ticket.number,
-        error: error instanceof Error ? error.message : String(error),
+        error: this.lastCheckError,
       });
       return undefined;
     }
+    this.lastCheckError = undefined;
+    this.missingReads = status.found ? 0 : this.missingReads + 1;
+    if (!status.found && this.missingReads < MISSING_READS_BEFORE_GIVING_UP) return undefined;
     if (status.stateLabel !== undefined && status.stateLabel !== this.lastStatus?.stateLabel) {
       upsertSearchAttributes([{ key: TicketState, value: status.stateLabel }]);
     }
@@ -276,15 +297,15 @@ class Provisioning {
 
   private async passDeadline(ticket: TicketRef, policy: ProvisioningPolicy): Promise<ProvisioningResult> {
     const reason = `the ticket stayed open longer than the deadline (${formatDuration(this.required(policy.deadline.afterMs))})`;
-    if (policy.deadline.cancelTicket) {
-      const closed = await this.cancelTicket(ticket, `Canceled by the connector: ${reason}.`);
-      if (closed !== undefined) return this.finish(closed);
-    }
-    return this.finish({
+    const ended: Decision = {
       provisioningState: assignmentStateFor(policy.deadline.outcome, policy),
       resolution: 'deadline',
       reason,
-    });
+    };
+    if (!policy.deadline.cancelTicket) return this.finish(ended);
+    return this.finish(
+      (await this.cancelTicket(ticket, `Canceled by the connector: ${reason}.`, ended)) ?? ended,
+    );
   }
 
   /** Revocation: cancel the ticket unless a fulfiller closed it first, in which case that outcome stands. */
@@ -292,12 +313,9 @@ class Provisioning {
     this.phase = 'canceling';
     const by = request.requestedBy === undefined ? '' : ` by ${request.requestedBy}`;
     const reason = `revoked${by}: ${request.reason}`;
-    const closed = await this.cancelTicket(
-      this.ticket,
-      `Canceled by the connector: the request was ${reason}.`,
-    );
-    if (closed !== undefined) return this.finish(closed);
-    return this.finish({ provisioningState: 'Errored', resolution: 'revoked', reason });
+    const revoked: Decision = { provisioningState: 'Errored', resolution: 'revoked', reason };
+    const note = `Canceled by the connector: the request was ${reason}.`;
+    return this.finish((await this.cancelTicket(this.ticket, note, revoked)) ?? revoked);
   }
 
   /** Cleanup when the workflow itself is canceled: the ticket and the assignment must not be left behind. */
@@ -305,28 +323,41 @@ class Provisioning {
     if (this.result !== undefined) return;
     this.cancelRequest ??= request;
     const reason = `canceled in Temporal: ${request.reason}`;
-    const closed = await this.cancelTicket(
-      this.ticket,
-      `Canceled by the connector: the request was ${reason}.`,
-    );
-    await this.finish(closed ?? { provisioningState: 'Errored', resolution: 'workflow-canceled', reason });
+    const canceled: Decision = { provisioningState: 'Errored', resolution: 'workflow-canceled', reason };
+    const note = `Canceled by the connector: the request was ${reason}.`;
+    await this.finish((await this.cancelTicket(this.ticket, note, canceled)) ?? canceled);
   }
 
   /**
    * Cancels the order's ticket (found by correlation id when the workflow never learnt it). Returns the outcome
-   * when the ticket had already been closed by a fulfiller, undefined when it is now canceled or never existed.
+   * when the ticket had already been closed by a fulfiller, or `ending` with the refusal when ServiceNow refused
+   * to cancel it; undefined when it is now canceled or never existed.
    */
-  private async cancelTicket(ticket: TicketRef | undefined, note: string): Promise<Decision | undefined> {
+  private async cancelTicket(
+    ticket: TicketRef | undefined,
+    note: string,
+    ending: Decision,
+  ): Promise<Decision | undefined> {
     const policy = this.policy;
-    if (policy === undefined) return undefined;
-    const status = await required.cancelTicket.executeWithOptions(
-      summarised(mustHappen, `Cancel ${ticket?.number ?? 'the ticket, if any'}`),
-      [{ connection: this.connection, table: policy.table, correlationId: this.orderId, ticket, note }],
-    );
+    let status;
+    try {
+      status = await required.cancelTicket.executeWithOptions(
+        summarised(mustHappen, `Cancel ${ticket?.number ?? 'the ticket, if any'}`),
+        // Without a policy the table is unknown: an earlier failed run of this order may have opened a ticket.
+        [{ connection: this.connection, table: policy?.table, correlationId: this.orderId, ticket, note }],
+      );
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      // ServiceNow refused (a data policy, an ACL): the order still ends, and says the ticket is left open.
+      const refusal = `the ticket could not be canceled in ServiceNow (${failureMessage(error)}); cancel it by hand`;
+      log.error('Ticket cancellation refused', { ticket: ticket?.number, error: failureMessage(error) });
+      return { ...ending, reason: `${ending.reason ?? ending.resolution}; ${refusal}` };
+    }
     if (status === undefined) return undefined;
     this.lastStatus = status;
-    const alreadyClosed = status.closedBeforeCancel ? decide(status, policy) : undefined;
-    return alreadyClosed;
+    if (this.ticket === undefined)
+      this.ticket = { table: status.table, sysId: status.sysId, number: status.number };
+    return status.closedBeforeCancel && policy !== undefined ? decide(status, policy) : undefined;
   }
 
   private async finish(decision: Decision): Promise<ProvisioningResult> {
@@ -415,6 +446,9 @@ class Provisioning {
       lastCheckAt: this.lastCheckAt,
       lastStatus: this.lastStatus,
       remindersSent: this.remindersSent,
+      checkRequested: this.checkRequested,
+      missingReads: this.missingReads,
+      lastCheckError: this.lastCheckError,
       run: this.runNumber,
     };
     return continueAsNew<typeof provisioningWorkflow>(this.input, carried);
@@ -434,8 +468,11 @@ class Provisioning {
     if (request.reason.length > MAX_REASON_LENGTH) {
       throw new Error(`reason: must be at most ${MAX_REASON_LENGTH} characters`);
     }
-    if (request.requestedBy !== undefined && typeof request.requestedBy !== 'string') {
-      throw new Error('requestedBy: must be a string');
+    if (
+      request.requestedBy !== undefined &&
+      (typeof request.requestedBy !== 'string' || request.requestedBy.length > MAX_REQUESTED_BY_LENGTH)
+    ) {
+      throw new Error(`requestedBy: must be a string of at most ${MAX_REQUESTED_BY_LENGTH} characters`);
     }
     if (this.result !== undefined) {
       throw new Error(
@@ -464,6 +501,7 @@ class Provisioning {
       ticketState: this.lastStatus?.stateLabel,
       checks: this.checks,
       failedChecks: this.failedChecks,
+      lastCheckError: this.lastCheckError,
       lastCheckAt: this.lastCheckAt === undefined ? undefined : isoTime(this.lastCheckAt),
       nextCheckAt:
         this.phase === 'waiting' && this.nextCheckAt !== undefined ? isoTime(this.nextCheckAt) : undefined,
