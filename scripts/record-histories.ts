@@ -22,19 +22,21 @@ import {
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { fetchRunHistories, historyJSON } from '../src/audit/histories';
-import { openLedger } from '../src/assignments/sqliteLedger';
 import { startOrder } from '../src/client/provisioning';
-import { createConnectorWorker } from '../src/platform/connectorWorker';
-import { parseProvisioningInput, type ProvisioningInput } from '../src/provisioning/order';
 import { startSimulator, type SimulatorHandle } from '../src/servicenow/simulator/server';
 import type { CloseOutcome, TicketAction } from '../src/servicenow/simulator/ticketActions';
 import type { provisioningWorkflow } from '../src/workflows';
 import { cancelUpdate, statusQuery, ticketChangedSignal } from '../src/workflows/provisioning/messages';
 import type { TicketRef } from '../src/workflows/provisioning/types';
-import { CONNECTION, RESOURCE_TYPES, simulatorSettings } from '../test/helpers/provisioning';
-import { createTimeSkippingEnv, workflowBundle } from '../test/helpers/temporal';
+import {
+  provisioningWorker,
+  RESOURCE_TYPES,
+  simulatorSettings,
+  testOrder,
+  type ProvisioningHarness,
+} from '../test/helpers/provisioning';
+import { createTimeSkippingEnv } from '../test/helpers/temporal';
 import { waitFor } from '../test/helpers/waitFor';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -46,13 +48,11 @@ const MAX_FILE_BYTES = 300 * 1024;
 
 type Handle = WorkflowHandle<typeof provisioningWorkflow>;
 
+/** What a scenario is given once its order has started and has its ticket. */
 interface ScenarioContext {
-  readonly env: TestWorkflowEnvironment;
   readonly sim: SimulatorHandle;
-  /** Starts the order as Identity Manager would (snow-ticket's client), on the scenario's task queue. */
-  readonly start: (assignmentId: string, changes?: Record<string, unknown>) => Promise<Handle>;
-  /** Waits, in real time so that the server's clock stays put, until the order has its ticket. */
-  readonly ticketOf: (handle: Handle) => Promise<TicketRef>;
+  readonly handle: Handle;
+  readonly ticket: TicketRef;
   /** Skips server time, and keeps the simulator's clock with it so that ticket dates match the history. */
   readonly sleep: (ms: number) => Promise<void>;
   readonly act: (
@@ -65,9 +65,14 @@ interface ScenarioContext {
 interface Scenario {
   readonly name: string;
   readonly description: string;
+  /** The order's assignment id: fixed, so that a scenario's workflow id is the same in every recording. */
+  readonly assignmentId: string;
+  /** Merged into the test order (an Added incident). */
+  readonly order?: Record<string, unknown>;
   /** Merged into the test settings' TicketConnector section. */
   readonly settings?: Record<string, unknown>;
-  run(context: ScenarioContext): Promise<Handle>;
+  /** Drives the order to its end and waits for it. */
+  run(context: ScenarioContext): Promise<void>;
 }
 
 const scenarios: readonly Scenario[] = [
@@ -75,27 +80,23 @@ const scenarios: readonly Scenario[] = [
     name: 'closed',
     description:
       'Added incident, checked for three days, closed by a fulfiller, noticed through a ticketChanged signal: Executed.',
+    assignmentId: 'audit-closed',
     settings: { Polling: { FirstCheckAfter: '1m', MaxInterval: '12h', BackoffCoefficient: 2, Jitter: 0.1 } },
-    async run({ start, ticketOf, sleep, act }) {
-      const handle = await start('audit-closed');
-      const ticket = await ticketOf(handle);
+    async run({ handle, ticket, sleep, act }) {
       await sleep(3 * DAY);
       act(ticket.number, 'close', { notes: 'Access granted in the app' });
       await handle.signal(ticketChangedSignal, { source: 'servicenow-push' });
       await handle.result();
-      return handle;
     },
   },
   {
     name: 'canceled-in-servicenow',
     description:
       'Catalog request; ServiceNow fails every call for two hours (failed checks), then a fulfiller cancels the ticket: Errored.',
+    assignmentId: 'audit-canceled',
+    order: { ResourceType: { Id: 8, Identifier: RESOURCE_TYPES.catalog } },
     settings: { Polling: { FirstCheckAfter: '1m', MaxInterval: '6h', BackoffCoefficient: 2, Jitter: 0.1 } },
-    async run({ sim, start, ticketOf, sleep, act }) {
-      const handle = await start('audit-canceled', {
-        ResourceType: { Id: 8, Identifier: RESOURCE_TYPES.catalog },
-      });
-      const ticket = await ticketOf(handle);
+    async run({ sim, handle, ticket, sleep, act }) {
       sim.instance.faults.update({ errorRate: 1 });
       try {
         await sleep(2 * HOUR);
@@ -105,83 +106,60 @@ const scenarios: readonly Scenario[] = [
       await sleep(DAY);
       act(ticket.number, 'cancel', { notes: 'Not approved by the application owner' });
       await handle.result();
-      return handle;
     },
   },
   {
     name: 'revoked',
     description:
       'Revoked before fulfilment with the cancel update (reason and requestedBy): ticket canceled, Errored.',
-    async run({ start, ticketOf, sleep }) {
-      const handle = await start('audit-revoked');
-      await ticketOf(handle);
+    assignmentId: 'audit-revoked',
+    async run({ handle, sleep }) {
       await sleep(5 * HOUR);
       await handle.executeUpdate(cancelUpdate, {
         args: [{ reason: 'access request withdrawn by the manager', requestedBy: 'jsmith' }],
       });
       await handle.result();
-      return handle;
     },
   },
   {
     name: 'continued-as-new',
     description:
       'Checks every 10 minutes for 16 hours: the workflow continues as new when a run passes 500 events, then the ticket is closed: Executed.',
+    assignmentId: 'audit-can',
     settings: { Polling: { FirstCheckAfter: '1m', MaxInterval: '10m', BackoffCoefficient: 2, Jitter: 0.1 } },
-    async run({ start, ticketOf, sleep, act }) {
-      const handle = await start('audit-can');
-      const ticket = await ticketOf(handle);
+    async run({ handle, ticket, sleep, act }) {
       await sleep(16 * HOUR);
       act(ticket.number, 'close', { notes: 'Done after a long wait' });
       await handle.result();
-      return handle;
     },
   },
   {
     name: 'workflow-canceled',
     description:
       'The workflow is canceled in Temporal (Web UI or handle.cancel()): the ticket is canceled, the assignment Errored.',
-    async run({ start, ticketOf, sleep }) {
-      const handle = await start('audit-wf-canceled');
-      await ticketOf(handle);
+    assignmentId: 'audit-wf-canceled',
+    async run({ handle, sleep }) {
       await sleep(2 * HOUR);
       await handle.cancel();
       await handle.result().catch(() => undefined);
-      return handle;
     },
   },
   {
     name: 'reminders',
     description:
       'Reminders after one day and then every day while the ticket stays open for three and a half days; closed: Executed.',
+    assignmentId: 'audit-reminders',
     settings: {
       Polling: { FirstCheckAfter: '1m', MaxInterval: '12h', BackoffCoefficient: 2, Jitter: 0.1 },
       Reminders: { FirstAfter: '1d', Every: '1d' },
     },
-    async run({ start, ticketOf, sleep, act }) {
-      const handle = await start('audit-reminders');
-      const ticket = await ticketOf(handle);
+    async run({ handle, ticket, sleep, act }) {
       await sleep(3.5 * DAY);
       act(ticket.number, 'close', { notes: 'Granted' });
       await handle.result();
-      return handle;
     },
   },
 ];
-
-function order(assignmentId: string, changes: Record<string, unknown> = {}): ProvisioningInput {
-  return parseProvisioningInput({
-    connection: CONNECTION,
-    order: {
-      AssignedResourceTypeId: assignmentId,
-      ChangeType: 'Added',
-      Owner: { Id: 42, Identifier: 'jdoe', InternalDisplayName: 'Jane Doe' },
-      ResourceType: { Id: 7, Identifier: RESOURCE_TYPES.incident },
-      Changes: { Login: 'jdoe' },
-      ...changes,
-    },
-  });
-}
 
 /**
  * One time-skipping server per scenario: its clock starts at the wall clock's time, whereas a shared server
@@ -193,38 +171,43 @@ async function recordScenario(
   clock: { offsetMs: number },
   scenario: Scenario,
 ): Promise<string[]> {
-  const taskQueue = `record-${scenario.name}`;
-  const settings = simulatorSettings(sim, dataDir, scenario.settings);
-  const ledger = openLedger(path.join(dataDir, `${taskQueue}.sqlite`));
   const env = await createTimeSkippingEnv();
   clock.offsetMs = 0;
+  let harness: ProvisioningHarness | undefined;
   try {
-    const worker = await createConnectorWorker({
-      connection: env.nativeConnection,
-      namespace: env.namespace ?? 'default',
-      taskQueue,
-      settings,
-      assignments: ledger,
-      workflowBundle: await workflowBundle(),
-    });
-    const context: ScenarioContext = {
+    harness = await provisioningWorker(
       env,
-      sim,
-      start: async (assignmentId, changes) => {
-        const started = await startOrder(env.client, order(assignmentId, changes), { taskQueue });
-        return env.client.workflow.getHandle<typeof provisioningWorkflow>(started.workflowId);
-      },
-      ticketOf: (handle) =>
-        waitFor(`the ticket of ${handle.workflowId}`, async () => (await handle.query(statusQuery)).ticket),
-      sleep: async (ms) => {
-        await env.sleep(ms);
-        clock.offsetMs = (await env.currentTimeMs()) - Date.now();
-      },
-      act: (number, action, options = {}) => {
-        sim.instance.actOnTicket(number, { action, ...options });
-      },
-    };
-    const handle = await worker.runUntil(scenario.run(context));
+      simulatorSettings(sim, dataDir, scenario.settings),
+      `record-${scenario.name}`,
+    );
+    const { taskQueue } = harness;
+    const handle = await harness.worker.runUntil(async () => {
+      // As Identity Manager starts it: snow-ticket's client.
+      const input = testOrder(RESOURCE_TYPES.incident, {
+        AssignedResourceTypeId: scenario.assignmentId,
+        ...scenario.order,
+      });
+      const started = await startOrder(env.client, input, { taskQueue });
+      const handle = env.client.workflow.getHandle<typeof provisioningWorkflow>(started.workflowId);
+      // Waited for in real time, so that the server's clock stays put until the scenario moves it.
+      const ticket = await waitFor(
+        `the ticket of ${handle.workflowId}`,
+        async () => (await handle.query(statusQuery)).ticket,
+      );
+      await scenario.run({
+        sim,
+        handle,
+        ticket,
+        sleep: async (ms) => {
+          await env.sleep(ms);
+          clock.offsetMs = (await env.currentTimeMs()) - Date.now();
+        },
+        act: (number, action, options = {}) => {
+          sim.instance.actOnTicket(number, { action, ...options });
+        },
+      });
+      return handle;
+    });
     const runs = await fetchRunHistories(env.client, handle.workflowId);
     return runs.map((run, index) => {
       const name = runs.length === 1 ? scenario.name : `${scenario.name}-run${index + 1}`;
@@ -240,7 +223,7 @@ async function recordScenario(
     });
   } finally {
     await env.teardown();
-    await ledger.close();
+    await harness?.ledger.close();
   }
 }
 

@@ -1,9 +1,12 @@
 import { msToNumber } from '@temporalio/common/lib/time';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 
-/** Output and option helpers shared by the provisioning commands (provision, fulfill, status, list, cancel, assignments). */
+/** Output and option helpers shared by the CLI's commands (provisioning, assignments, audit and sim). */
 
-/** Simple aligned columns, as `sim tickets` prints them. */
+// Defined with the simulator's parsers: the standalone simulator must not depend on the CLI.
+export { wholeNumber } from '../servicenow/simulator/optionParsers';
+
+/** Aligned columns, two spaces apart, with no trailing blanks. */
 export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = headers.map((header, i) =>
     Math.max(header.length, ...rows.map((row) => (row[i] ?? '').length)),
@@ -77,16 +80,6 @@ export function usageErrorsExit2(command: Command): Command {
   return command.exitOverride((error) => {
     process.exit(error.exitCode === 0 ? 0 : 2);
   });
-}
-
-export function wholeNumber(min: number, max: number): (value: string) => number {
-  return (value) => {
-    const parsed = /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
-    if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
-      throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
-    }
-    return parsed;
-  };
 }
 
 /** A duration option whose default shows as a duration in --help (`default: 10s`), not in milliseconds. */

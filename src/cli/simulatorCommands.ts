@@ -8,6 +8,7 @@ import {
   readSimulatorCredentials,
   simulatorCredentialsFile,
 } from '../stack/localSimulator';
+import { formatTable } from './cliOutput';
 import { CliError } from './errors';
 import { loadCliConfig } from './loadCliConfig';
 
@@ -103,19 +104,6 @@ async function callAdmin<T>(command: Command, method: string, path: string, body
   return answer.result;
 }
 
-function printTable(headers: readonly string[], rows: readonly (readonly string[])[]): void {
-  const widths = headers.map((header, i) =>
-    Math.max(header.length, ...rows.map((row) => (row[i] ?? '').length)),
-  );
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
-      .join('  ')
-      .trimEnd();
-  console.log(line(headers));
-  for (const row of rows) console.log(line(row));
-}
-
 function truncate(text: string, length: number): string {
   const flat = text.replace(/\s+/g, ' ');
   return flat.length <= length ? flat : `${flat.slice(0, length - 1)}…`;
@@ -184,16 +172,18 @@ export function registerSimulatorCommands(program: Command): void {
         console.log(`No ${options.state === 'all' ? '' : `${options.state} `}tickets.`);
         return;
       }
-      printTable(
-        ['NUMBER', 'TABLE', 'STATE', 'SHORT DESCRIPTION', 'CORRELATION ID', 'UPDATED'],
-        tickets.map((t) => [
-          t.number,
-          t.table,
-          t.state_label,
-          truncate(t.short_description, 40),
-          t.correlation_id,
-          t.sys_updated_on,
-        ]),
+      console.log(
+        formatTable(
+          ['NUMBER', 'TABLE', 'STATE', 'SHORT DESCRIPTION', 'CORRELATION ID', 'UPDATED'],
+          tickets.map((t) => [
+            t.number,
+            t.table,
+            t.state_label,
+            truncate(t.short_description, 40),
+            t.correlation_id,
+            t.sys_updated_on,
+          ]),
+        ),
       );
     });
 
@@ -208,9 +198,11 @@ export function registerSimulatorCommands(program: Command): void {
         return;
       }
       console.log(`${number} (${ticket.table})`);
-      printTable(
-        ['FIELD', 'VALUE'],
-        Object.entries(ticket.record).filter(([, value]) => value !== ''),
+      console.log(
+        formatTable(
+          ['FIELD', 'VALUE'],
+          Object.entries(ticket.record).filter(([, value]) => value !== ''),
+        ),
       );
       console.log(ticket.journal.length === 0 ? 'Journal: empty' : 'Journal:');
       for (const entry of ticket.journal) {
@@ -274,9 +266,9 @@ export function registerSimulatorCommands(program: Command): void {
         notifications: { delivered: number; failed: number; pending: number } | null;
       }>(command, 'GET', '/stats');
       console.log(`Requests: ${stats.requests.total}`);
-      printTable(['REQUEST', 'COUNT'], entriesOf(stats.requests.byMethodAndTarget));
-      printTable(['STATUS', 'COUNT'], entriesOf(stats.requests.byStatus));
-      printTable(['TABLE', 'RECORDS'], entriesOf(stats.tables));
+      console.log(formatTable(['REQUEST', 'COUNT'], entriesOf(stats.requests.byMethodAndTarget)));
+      console.log(formatTable(['STATUS', 'COUNT'], entriesOf(stats.requests.byStatus)));
+      console.log(formatTable(['TABLE', 'RECORDS'], entriesOf(stats.tables)));
       if (stats.notifications !== null) {
         const { delivered, failed, pending } = stats.notifications;
         console.log(`Notifications: ${delivered} delivered, ${failed} failed, ${pending} pending`);
@@ -316,7 +308,7 @@ export function registerSimulatorCommands(program: Command): void {
         '/faults',
         changed ? changes : undefined,
       );
-      printTable(['FAULT', 'VALUE'], entriesOf(faults));
+      console.log(formatTable(['FAULT', 'VALUE'], entriesOf(faults)));
     });
 
   sim

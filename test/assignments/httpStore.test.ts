@@ -7,28 +7,15 @@ import {
   type IdentityManagerAuth,
 } from '../../src/assignments/httpStore';
 import { IdentityManagerError } from '../../src/assignments/identityManagerError';
-import type { AssignmentStore, AssignmentTransition } from '../../src/assignments/store';
+import type { AssignmentStore } from '../../src/assignments/store';
+import { testTransition as transition } from '../helpers/assignments';
 import { startFakeIdentityManager, type FakeIdentityManager } from '../helpers/fakeIdentityManager';
-import { renderings } from '../helpers/serviceNowErrors';
+import { failureOf, renderings } from '../helpers/serviceNowErrors';
 
 const BEARER = 'Bearer-Secret-9f8e7d6c5b4a';
 const CLIENT_ID = 'connector-client';
 const CLIENT_SECRET = 'Client-Secret-0a1b2c3d4e5f';
 const TEMPLATE = '/api/assignments/{assignmentId}/orders/{orderId}?connection={connection}&state={state}';
-
-function transition(overrides: Partial<AssignmentTransition> = {}): AssignmentTransition {
-  return {
-    orderId: 'order-1',
-    assignmentId: '42',
-    connection: 'Main',
-    resourceType: 'SAP_Role',
-    changeType: 'Added',
-    state: 'Transmitted',
-    ticket: { table: 'incident', number: 'INC0010001', sysId: 'a'.repeat(32) },
-    at: '2024-05-01T10:00:00.000Z',
-    ...overrides,
-  };
-}
 
 /** A fake for the enclosing describe, and stores on it that are closed when the describe ends. */
 function fixture(options: Parameters<typeof startFakeIdentityManager>[0] = {}) {
@@ -58,17 +45,8 @@ function fixture(options: Parameters<typeof startFakeIdentityManager>[0] = {}) {
   return { im, store };
 }
 
-async function imFailure(action: () => Promise<unknown>): Promise<IdentityManagerError> {
-  try {
-    await action();
-  } catch (error) {
-    assert.ok(
-      error instanceof IdentityManagerError,
-      `expected an IdentityManagerError, got ${inspect(error)}`,
-    );
-    return error;
-  }
-  assert.fail('expected the call to fail');
+function imFailure(action: () => Promise<unknown>): Promise<IdentityManagerError> {
+  return failureOf(IdentityManagerError, action);
 }
 
 function assertNoSecrets(error: Error, secrets: readonly string[]): void {

@@ -8,7 +8,9 @@ import { LedgerError } from '../../src/assignments/ledgerError';
 import { LEDGER_MIGRATIONS, migrateLedger } from '../../src/assignments/ledgerMigrations';
 import { openLedger, type SqliteLedger } from '../../src/assignments/sqliteLedger';
 import type { AssignmentTransition } from '../../src/assignments/store';
+import { TEST_TICKET, testTransition } from '../helpers/assignments';
 import { tempDir } from '../helpers/files';
+import { failureOf } from '../helpers/serviceNowErrors';
 
 const dir = tempDir('assignment-ledger-test-');
 let files = 0;
@@ -21,28 +23,13 @@ function freshLedger(t: { after: (fn: () => Promise<void>) => void }): SqliteLed
   return ledger;
 }
 
+/** With the ticket's state label, which the ledger keeps with the ticket. */
 function transition(overrides: Partial<AssignmentTransition> = {}): AssignmentTransition {
-  return {
-    orderId: 'order-1',
-    assignmentId: '42',
-    connection: 'Main',
-    resourceType: 'SAP_Role',
-    changeType: 'Added',
-    state: 'Transmitted',
-    ticket: { table: 'incident', number: 'INC0010001', sysId: 'a'.repeat(32), state: 'New' },
-    at: '2024-05-01T10:00:00.000Z',
-    ...overrides,
-  };
+  return testTransition({ ticket: { ...TEST_TICKET, state: 'New' }, ...overrides });
 }
 
-async function ledgerFailure(action: () => Promise<unknown>): Promise<LedgerError> {
-  try {
-    await action();
-  } catch (error) {
-    assert.ok(error instanceof LedgerError, `expected a LedgerError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected the call to fail');
+function ledgerFailure(action: () => Promise<unknown>): Promise<LedgerError> {
+  return failureOf(LedgerError, action);
 }
 
 describe('SQLite assignment ledger', () => {

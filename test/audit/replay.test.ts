@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { before, describe, test } from 'node:test';
 import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { Command } from 'commander';
@@ -14,13 +13,7 @@ import { startOrder } from '../../src/client/provisioning';
 import type { provisioningWorkflow } from '../../src/workflows';
 import { statusQuery, ticketChangedSignal } from '../../src/workflows/provisioning/messages';
 import { tempDir, writeJson } from '../helpers/files';
-import {
-  provisioningWorker,
-  simulatorSettings,
-  testOrder,
-  type ProvisioningHarness,
-} from '../helpers/provisioning';
-import { useSimulator } from '../helpers/simulator';
+import { testOrder, useProvisioningWorker } from '../helpers/provisioning';
 import { createDevServerEnv, workflowBundle } from '../helpers/temporal';
 import { waitFor } from '../helpers/waitFor';
 
@@ -213,37 +206,18 @@ describe('replay of the committed histories (test/histories)', () => {
 });
 
 describe('snow-ticket replay --query (dev server, visibility)', () => {
-  const fixture = useSimulator();
-  const dataDir = tempDir();
   const taskQueue = 'replay-query';
-  let env: TestWorkflowEnvironment;
-  let harness: ProvisioningHarness;
-  let running: Promise<void>;
+  const fixture = useProvisioningWorker({ createEnv: createDevServerEnv, taskQueue });
   let settingsFile: string;
 
-  before(async () => {
-    env = await createDevServerEnv();
-    const settings = simulatorSettings(fixture.sim, dataDir);
-    harness = await provisioningWorker(env, settings, taskQueue);
-    running = harness.worker.run();
-    settingsFile = writeJson(dataDir, 'cli-settings.json', {
-      TicketConnector: {
-        DataDirectory: dataDir,
-        Temporal: { Address: env.address, Namespace: env.namespace ?? 'default', TaskQueue: taskQueue },
-      },
-    });
-  });
-  after(async () => {
-    harness?.worker.shutdown();
-    await running;
-    await harness?.ledger.close();
-    await env?.teardown();
+  before(() => {
+    settingsFile = fixture.writeCliSettings();
   });
 
   /** An order that ends at once: the ticket is closed and the workflow told so. */
   async function fulfilledOrder(): Promise<string> {
-    const started = await startOrder(env.client, testOrder(), { taskQueue });
-    const handle = env.client.workflow.getHandle<typeof provisioningWorkflow>(started.workflowId);
+    const started = await startOrder(fixture.env.client, testOrder(), { taskQueue });
+    const handle = fixture.env.client.workflow.getHandle<typeof provisioningWorkflow>(started.workflowId);
     const ticket = await waitFor('the ticket', async () => (await handle.query(statusQuery)).ticket);
     fixture.sim.instance.actOnTicket(ticket.number, { action: 'close' });
     await handle.signal(ticketChangedSignal, { source: 'test' });
@@ -257,7 +231,8 @@ describe('snow-ticket replay --query (dev server, visibility)', () => {
     // Visibility is eventually consistent: wait until both are listed.
     await waitFor('both executions to be listed', async () => {
       const listed: string[] = [];
-      for await (const execution of env.client.workflow.list({ query })) listed.push(execution.workflowId);
+      for await (const execution of fixture.env.client.workflow.list({ query }))
+        listed.push(execution.workflowId);
       return ids.every((id) => listed.includes(id)) ? listed : undefined;
     });
 

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { describe, test } from 'node:test';
 import { Command } from 'commander';
 import {
   fetchRunHistories,
@@ -23,14 +22,8 @@ import { CliError } from '../../src/cli/errors';
 import { startOrder } from '../../src/client/provisioning';
 import type { provisioningWorkflow } from '../../src/workflows';
 import { statusQuery } from '../../src/workflows/provisioning/messages';
-import { tempDir, writeJson } from '../helpers/files';
-import {
-  provisioningWorker,
-  simulatorSettings,
-  testOrder,
-  type ProvisioningHarness,
-} from '../helpers/provisioning';
-import { useSimulator } from '../helpers/simulator';
+import { tempDir } from '../helpers/files';
+import { testOrder, useProvisioningWorker } from '../helpers/provisioning';
 import { createTimeSkippingEnv } from '../helpers/temporal';
 import { waitFor } from '../helpers/waitFor';
 
@@ -392,57 +385,45 @@ describe('audit timeline from the committed histories', () => {
 });
 
 describe('audit timeline of a live workflow (time-skipping server, simulator, real worker)', () => {
-  const fixture = useSimulator();
-  const dataDir = tempDir();
-  let env: TestWorkflowEnvironment;
-  let harness: ProvisioningHarness;
-  let running: Promise<void>;
-
-  before(async () => {
-    env = await createTimeSkippingEnv();
-    const settings = simulatorSettings(fixture.sim, dataDir, {
+  const fixture = useProvisioningWorker({
+    createEnv: createTimeSkippingEnv,
+    taskQueue: 'audit-live',
+    settings: {
       Polling: { FirstCheckAfter: '1m', MaxInterval: '10m', BackoffCoefficient: 2, Jitter: 0.1 },
-    });
-    harness = await provisioningWorker(env, settings, 'audit-live');
-    running = harness.worker.run();
+    },
   });
-  after(async () => {
-    harness?.worker.shutdown();
-    await running;
-    await harness?.ledger.close();
-    await env?.teardown();
-  });
+  const { dataDir } = fixture;
 
   test('fetchRunHistories follows continue-as-new and the timeline spans every run', async () => {
     const input = testOrder();
-    const started = await startOrder(env.client, input, { taskQueue: harness.taskQueue });
-    const handle = env.client.workflow.getHandle<typeof provisioningWorkflow>(started.workflowId);
+    const started = await startOrder(fixture.env.client, input, { taskQueue: fixture.harness.taskQueue });
+    const handle = fixture.env.client.workflow.getHandle<typeof provisioningWorkflow>(started.workflowId);
     const ticket = await waitFor(
       'the ticket to be opened',
       async () => (await handle.query(statusQuery)).ticket,
     );
-    await env.sleep(10 * HOUR);
+    await fixture.env.sleep(10 * HOUR);
     const waiting = await handle.query(statusQuery);
     assert.ok(waiting.run >= 2, `the workflow continued as new (run ${waiting.run})`);
-    const open = buildTimeline(await fetchRunHistories(env.client, handle.workflowId));
+    const open = buildTimeline(await fetchRunHistories(fixture.env.client, handle.workflowId));
     assert.equal(open.runs.length, waiting.run);
     assert.equal(open.runs.at(-1)?.ending, undefined);
     assert.match(renderTimeline(open), /^Workflow \S+: \d+ runs, \d+ events, still running\n/);
     fixture.sim.instance.actOnTicket(ticket.number, { action: 'close', notes: 'done' });
     const result = await handle.result();
 
-    const runs = await fetchRunHistories(env.client, handle.workflowId);
+    const runs = await fetchRunHistories(fixture.env.client, handle.workflowId);
     assert.equal(runs.length, waiting.run, 'every run, from the first');
     assert.ok(runs.every((run) => run.workflowId === handle.workflowId && run.runId !== ''));
     const firstRunId = runs[0]?.runId as string;
-    const fromFirst = await fetchRunHistories(env.client, handle.workflowId, { runId: firstRunId });
+    const fromFirst = await fetchRunHistories(fixture.env.client, handle.workflowId, { runId: firstRunId });
     assert.deepEqual(
       fromFirst.map((run) => run.runId),
       runs.map((run) => run.runId),
       'forwards from the first run',
     );
     await assert.rejects(
-      fetchRunHistories(env.client, handle.workflowId, { maxRuns: 1 }),
+      fetchRunHistories(fixture.env.client, handle.workflowId, { maxRuns: 1 }),
       /has more than 1 runs/,
     );
 
@@ -467,16 +448,7 @@ describe('audit timeline of a live workflow (time-skipping server, simulator, re
     );
 
     // The same through the CLI, from the server the settings name, and a replay of every run.
-    const settingsFile = writeJson(dataDir, 'cli-settings.json', {
-      TicketConnector: {
-        DataDirectory: dataDir,
-        Temporal: {
-          Address: env.address,
-          Namespace: env.namespace ?? 'default',
-          TaskQueue: harness.taskQueue,
-        },
-      },
-    });
+    const settingsFile = fixture.writeCliSettings();
     const out = path.join(dataDir, 'audit.txt');
     await runCli('--config', settingsFile, 'audit', handle.workflowId, '--output', out);
     assert.equal(readFileSync(out, 'utf8'), renderTimeline(timeline));

@@ -10,22 +10,14 @@ import {
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { orderWorkflowId, startOrder } from '../../src/client/provisioning';
 import { parseProvisioningInput, type ProvisioningInput } from '../../src/provisioning/order';
 import type { TicketSummary } from '../../src/servicenow/simulator/instance';
-import { tempDir, writeJson } from '../helpers/files';
-import {
-  CONNECTION,
-  provisioningWorker,
-  simulatorSettings,
-  testOrder,
-  type ProvisioningHarness,
-} from '../helpers/provisioning';
-import { useSimulator } from '../helpers/simulator';
+import { writeJson } from '../helpers/files';
+import { CONNECTION, testOrder, useProvisioningWorker } from '../helpers/provisioning';
 import { createDevServerEnv } from '../helpers/temporal';
 import { waitFor } from '../helpers/waitFor';
 
@@ -88,24 +80,19 @@ function field(output: string, label: string): string | undefined {
 }
 
 describe('snow-ticket provisioning commands, end to end (dev server, worker, simulator, CLI processes)', () => {
-  const fixture = useSimulator();
-  const dataDir = tempDir();
   const taskQueue = 'cli-e2e';
-  let env: TestWorkflowEnvironment;
-  let harness: ProvisioningHarness | undefined;
-  let running: Promise<void> | undefined;
+  const fixture = useProvisioningWorker({
+    createEnv: createDevServerEnv,
+    taskQueue,
+    // The dev server's clock is real: checks every second or two, not the default minute.
+    settings: { Polling: { FirstCheckAfter: '1s', MaxInterval: '2s', BackoffCoefficient: 2, Jitter: 0.1 } },
+  });
+  const { dataDir } = fixture;
   let settingsFile: string;
 
-  before(async () => {
-    env = await createDevServerEnv();
-    // The dev server's clock is real: checks every second or two, not the default minute.
-    const settings = simulatorSettings(fixture.sim, dataDir, {
-      Polling: { FirstCheckAfter: '1s', MaxInterval: '2s', BackoffCoefficient: 2, Jitter: 0.1 },
-    });
-    harness = await provisioningWorker(env, settings, taskQueue);
-    running = harness.worker.run();
+  before(() => {
     // The CLI's own settings, as an operator's machine would have them: same server, queue and ledger.
-    settingsFile = writeJson(dataDir, 'cli-settings.json', {
+    settingsFile = fixture.writeCliSettings({
       Connections: {
         [CONNECTION]: {
           Server: fixture.sim.tableApiUrl,
@@ -113,19 +100,8 @@ describe('snow-ticket provisioning commands, end to end (dev server, worker, sim
           Password: fixture.sim.credentials.password,
         },
       },
-      TicketConnector: {
-        DataDirectory: dataDir,
-        Temporal: { Address: env.address, Namespace: env.namespace ?? 'default', TaskQueue: taskQueue },
-        Assignments: { Store: 'Ledger', LedgerFile: harness.ledger.file },
-      },
+      TicketConnector: { Assignments: { Store: 'Ledger', LedgerFile: fixture.harness.ledger.file } },
     });
-  });
-
-  after(async () => {
-    harness?.worker.shutdown();
-    await running;
-    await harness?.ledger.close();
-    await env?.teardown();
   });
 
   const cli = (...args: string[]) => run(['--config', settingsFile, ...args]);
@@ -148,7 +124,7 @@ describe('snow-ticket provisioning commands, end to end (dev server, worker, sim
     await waitFor(
       `${workflowId} to end`,
       async () => {
-        const description = await env.client.workflow.getHandle(workflowId).describe();
+        const description = await fixture.env.client.workflow.getHandle(workflowId).describe();
         return description.status.name === 'RUNNING' ? undefined : description.status.name;
       },
       { intervalMs: 200 },
@@ -157,7 +133,7 @@ describe('snow-ticket provisioning commands, end to end (dev server, worker, sim
 
   async function assertNotStarted(input: ProvisioningInput): Promise<void> {
     await assert.rejects(
-      env.client.workflow.getHandle(orderWorkflowId(input)).describe(),
+      fixture.env.client.workflow.getHandle(orderWorkflowId(input)).describe(),
       (error) => error instanceof WorkflowNotFoundError,
     );
   }
@@ -400,23 +376,23 @@ describe('snow-ticket provisioning commands, end to end (dev server, worker, sim
       mkdirSync(ordersDir);
     });
 
+    /** snow-ticket's arguments for fulfill over the orders folder, with the CLI's settings. */
+    const fulfill = (...options: string[]) => [
+      '--config',
+      settingsFile,
+      'fulfill',
+      '--orders-dir',
+      ordersDir,
+      '--connection',
+      CONNECTION,
+      ...options,
+    ];
+
     test('with Temporal unreachable, the file stays in place and the pass exits 1', async () => {
       writeOrdersFile('batch.json', [first.order, second.order]);
-      const result = await run(
-        [
-          '--config',
-          settingsFile,
-          'fulfill',
-          '--orders-dir',
-          ordersDir,
-          '--connection',
-          CONNECTION,
-          '--once',
-          '--timeout',
-          '3s',
-        ],
-        { env: { TEMPORAL_ADDRESS: '127.0.0.1:1' } },
-      );
+      const result = await run(fulfill('--once', '--timeout', '3s'), {
+        env: { TEMPORAL_ADDRESS: '127.0.0.1:1' },
+      });
       assert.equal(result.status, 1, result.stdout);
       assert.match(
         result.stderr,
@@ -429,9 +405,7 @@ describe('snow-ticket provisioning commands, end to end (dev server, worker, sim
 
     test('--once starts every order of a ProvisioningOrdersList and moves the file to processed/', async () => {
       writeOrdersFile('wrong.json', [invalid.order, { ...second.order, ChangeType: 'Renamed' }]);
-      const result = ok(
-        await cli('fulfill', '--orders-dir', ordersDir, '--connection', CONNECTION, '--once'),
-      );
+      const result = ok(await run(fulfill('--once')));
       assert.match(
         result.stdout,
         /^processed {2}batch\.json: 2 orders \(2 started, 0 attached\) -> processed\/batch\.json$/m,
@@ -458,7 +432,7 @@ describe('snow-ticket provisioning commands, end to end (dev server, worker, sim
     test('the same file again only attaches: no second workflow, no second ticket', async () => {
       writeOrdersFile('batch.json', [first.order, second.order]);
       const result = jsonOf<{ files: { kind: string; movedTo: string; orders: { started: boolean }[] }[] }>(
-        await cli('fulfill', '--orders-dir', ordersDir, '--connection', CONNECTION, '--once', '--json'),
+        await run(fulfill('--once', '--json')),
       );
       assert.deepEqual(
         result.files.map((file) => [
@@ -473,24 +447,11 @@ describe('snow-ticket provisioning commands, end to end (dev server, worker, sim
 
     test('without --once it watches the folder until SIGINT, then exits cleanly', async () => {
       const third = testOrder();
-      const child = spawn(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          main,
-          '--config',
-          settingsFile,
-          'fulfill',
-          '--orders-dir',
-          ordersDir,
-          '--connection',
-          CONNECTION,
-          '--interval',
-          '200ms',
-        ],
-        { cwd: repo, env: cleanEnv, stdio: ['ignore', 'pipe', 'pipe'] },
-      );
+      const child = spawn(process.execPath, ['--import', 'tsx', main, ...fulfill('--interval', '200ms')], {
+        cwd: repo,
+        env: cleanEnv,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stdout = '';
       let stderr = '';
       child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -568,7 +529,7 @@ describe('snow-ticket provisioning commands, end to end (dev server, worker, sim
     const nobody = 'cli-e2e-no-worker';
 
     test('a running order: the execution record is shown, saying the query was not answered', async () => {
-      const { workflowId } = await startOrder(env.client, testOrder(), { taskQueue: nobody });
+      const { workflowId } = await startOrder(fixture.env.client, testOrder(), { taskQueue: nobody });
       const output = ok(await cli('status', workflowId, '--timeout', '2s')).stdout;
       assert.match(field(output, 'Workflow') ?? '', /^Running /);
       assert.match(
@@ -576,7 +537,7 @@ describe('snow-ticket provisioning commands, end to end (dev server, worker, sim
         /^\(no worker answered the status query: .+; shown from the execution's record\)$/m,
       );
 
-      await env.client.workflow.getHandle(workflowId).terminate('operator cleanup');
+      await fixture.env.client.workflow.getHandle(workflowId).terminate('operator cleanup');
       const closed = ok(await cli('status', workflowId, '--timeout', '2s')).stdout;
       assert.match(field(closed, 'Workflow') ?? '', /^Terminated \(started .*, closed /);
       assert.match(field(closed, 'Outcome') ?? '', /^Terminated: operator cleanup$/);

@@ -1,42 +1,19 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { describe, test } from 'node:test';
 import { startOrder } from '../../src/client/provisioning';
 import type { ProvisioningInput } from '../../src/provisioning/order';
 import type { provisioningWorkflow } from '../../src/workflows';
 import { statusQuery } from '../../src/workflows/provisioning/messages';
-import { tempDir } from '../helpers/files';
-import {
-  provisioningWorker,
-  simulatorSettings,
-  testOrder,
-  type ProvisioningHarness,
-} from '../helpers/provisioning';
-import { useSimulator } from '../helpers/simulator';
+import { testOrder, useProvisioningWorker } from '../helpers/provisioning';
 import { createDevServerEnv } from '../helpers/temporal';
 import { waitFor } from '../helpers/waitFor';
 
 // Finding the pending grants needs visibility queries, which only the dev server answers.
 describe('a Deleted order supersedes pending grants (dev server)', () => {
-  const fixture = useSimulator();
-  const dataDir = tempDir();
-  let env: TestWorkflowEnvironment;
-  let harness: ProvisioningHarness;
-  let running: Promise<void>;
-
-  before(async () => {
-    env = await createDevServerEnv();
-    const settings = simulatorSettings(fixture.sim, dataDir, {
-      Polling: { FirstCheckAfter: '1s', MaxInterval: '2s' },
-    });
-    harness = await provisioningWorker(env, settings, 'provisioning-supersede');
-    running = harness.worker.run();
-  });
-  after(async () => {
-    harness?.worker.shutdown();
-    await running;
-    await harness?.ledger.close();
-    await env?.teardown();
+  const fixture = useProvisioningWorker({
+    createEnv: createDevServerEnv,
+    taskQueue: 'provisioning-supersede',
+    settings: { Polling: { FirstCheckAfter: '1s', MaxInterval: '2s' } },
   });
 
   function ticketsOf(workflowId: string) {
@@ -47,8 +24,10 @@ describe('a Deleted order supersedes pending grants (dev server)', () => {
 
   test('the pending Added order is revoked and its ticket canceled before the removal is ticketed', async () => {
     const added = testOrder();
-    const addedStart = await startOrder(env.client, added, { taskQueue: harness.taskQueue });
-    const addedHandle = env.client.workflow.getHandle<typeof provisioningWorkflow>(addedStart.workflowId);
+    const addedStart = await startOrder(fixture.env.client, added, { taskQueue: fixture.harness.taskQueue });
+    const addedHandle = fixture.env.client.workflow.getHandle<typeof provisioningWorkflow>(
+      addedStart.workflowId,
+    );
     const addedTicket = await waitFor(
       'the grant ticket',
       async () => (await addedHandle.query(statusQuery)).ticket,
@@ -56,13 +35,13 @@ describe('a Deleted order supersedes pending grants (dev server)', () => {
     // Visibility is eventually consistent: wait until the grant can be found by its assignment.
     await waitFor('the grant to be visible', async () => {
       const query = `AssignmentId = '${added.order.AssignedResourceTypeId}' AND ExecutionStatus = 'Running'`;
-      for await (const execution of env.client.workflow.list({ query })) return execution;
+      for await (const execution of fixture.env.client.workflow.list({ query })) return execution;
       return undefined;
     });
 
     const deleted: ProvisioningInput = { ...added, order: { ...added.order, ChangeType: 'Deleted' } };
-    const started = await startOrder(env.client, deleted, {
-      taskQueue: harness.taskQueue,
+    const started = await startOrder(fixture.env.client, deleted, {
+      taskQueue: fixture.harness.taskQueue,
       requestedBy: 'idm',
     });
     assert.equal(started.started, true);
@@ -74,7 +53,9 @@ describe('a Deleted order supersedes pending grants (dev server)', () => {
     assert.match(addedResult.reason ?? '', /revoked by idm: superseded by the Deleted order/);
     assert.equal(fixture.sim.instance.ticket(addedTicket.number)?.record.active, 'false');
 
-    const deletedHandle = env.client.workflow.getHandle<typeof provisioningWorkflow>(started.workflowId);
+    const deletedHandle = fixture.env.client.workflow.getHandle<typeof provisioningWorkflow>(
+      started.workflowId,
+    );
     const removal = await waitFor(
       'the removal ticket',
       async () => (await deletedHandle.query(statusQuery)).ticket,
@@ -84,10 +65,9 @@ describe('a Deleted order supersedes pending grants (dev server)', () => {
     fixture.sim.instance.actOnTicket(removal.number, { action: 'close' });
     assert.equal((await deletedHandle.result()).provisioningState, 'Executed');
     assert.deepEqual(
-      (await harness.ledger.list({ assignmentId: added.order.AssignedResourceTypeId })).map((view) => [
-        view.changeType,
-        view.state,
-      ]),
+      (await fixture.harness.ledger.list({ assignmentId: added.order.AssignedResourceTypeId })).map(
+        (view) => [view.changeType, view.state],
+      ),
       [
         ['Deleted', 'Executed'],
         ['Added', 'Errored'],

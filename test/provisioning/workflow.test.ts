@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { afterEach, before, describe, test } from 'node:test';
 import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { orderWorkflowId, startOrder } from '../../src/client/provisioning';
 import { InvalidOrderError, type ProvisioningInput } from '../../src/provisioning/order';
 import { TicketNumber as TicketNumberKey } from '../../src/searchAttributes';
@@ -10,45 +9,21 @@ import type { TicketSummary } from '../../src/servicenow/simulator/instance';
 import type { CloseOutcome, TicketAction } from '../../src/servicenow/simulator/ticketActions';
 import type { provisioningWorkflow } from '../../src/workflows';
 import { cancelUpdate, statusQuery, ticketChangedSignal } from '../../src/workflows/provisioning/messages';
-import { tempDir } from '../helpers/files';
 import {
-  provisioningWorker,
-  RESOURCE_TYPES,
-  simulatorSettings,
-  testOrder,
   type ProvisioningHarness,
+  RESOURCE_TYPES,
+  testOrder,
+  useProvisioningEnv,
 } from '../helpers/provisioning';
-import { useSimulator } from '../helpers/simulator';
 import { createTimeSkippingEnv } from '../helpers/temporal';
 import { waitFor } from '../helpers/waitFor';
 
 const DAY = 24 * 60 * 60 * 1000;
 
 describe('provisioning workflow (time-skipping server, simulator over HTTP, SQLite ledger)', () => {
-  const fixture = useSimulator();
-  const dataDir = tempDir();
-  let env: TestWorkflowEnvironment;
-  const workers: { harness: ProvisioningHarness; running: Promise<void> }[] = [];
-
-  before(async () => {
-    env = await createTimeSkippingEnv();
-  });
-  after(async () => {
-    for (const { harness, running } of workers) {
-      harness.worker.shutdown();
-      await running;
-      await harness.ledger.close();
-    }
-    await env?.teardown();
-  });
-
-  /** A worker on its own task queue, running in the background until the file ends. */
-  async function startWorker(name: string, overrides: Record<string, unknown> = {}) {
-    const settings = simulatorSettings(fixture.sim, dataDir, overrides);
-    const harness = await provisioningWorker(env, settings, `provisioning-${name}`);
-    workers.push({ harness, running: harness.worker.run() });
-    return harness;
-  }
+  const fixture = useProvisioningEnv(createTimeSkippingEnv);
+  const startWorker = (name: string, overrides: Record<string, unknown> = {}) =>
+    fixture.startWorker(`provisioning-${name}`, overrides);
 
   let main: ProvisioningHarness;
   before(async () => {
@@ -59,7 +34,7 @@ describe('provisioning workflow (time-skipping server, simulator over HTTP, SQLi
   afterEach(async () => {
     // A workflow left running would keep polling through every later test's skipped days.
     for (const workflowId of startedInTest.splice(0)) {
-      await env.client.workflow
+      await fixture.env.client.workflow
         .getHandle(workflowId)
         .terminate('test finished')
         .catch(() => undefined);
@@ -67,9 +42,9 @@ describe('provisioning workflow (time-skipping server, simulator over HTTP, SQLi
   });
 
   async function start(input: ProvisioningInput, harness = main) {
-    const started = await startOrder(env.client, input, { taskQueue: harness.taskQueue });
+    const started = await startOrder(fixture.env.client, input, { taskQueue: harness.taskQueue });
     startedInTest.push(started.workflowId);
-    return env.client.workflow.getHandle<typeof provisioningWorkflow>(started.workflowId);
+    return fixture.env.client.workflow.getHandle<typeof provisioningWorkflow>(started.workflowId);
   }
 
   /** Waits (in real time, so the server's clock does not jump) until the order has its ticket. */
@@ -114,7 +89,7 @@ describe('provisioning workflow (time-skipping server, simulator over HTTP, SQLi
     assert.equal(waiting.provisioningState, 'Transmitted');
     assert.ok(waiting.nextCheckAt !== undefined);
 
-    await env.sleep(21 * DAY);
+    await fixture.env.sleep(21 * DAY);
     const midway = await handle.query(statusQuery);
     assert.ok(midway.checks > 10, `checks were made while the ticket stayed open (${midway.checks})`);
     assert.equal(midway.result, undefined);
@@ -218,7 +193,7 @@ describe('provisioning workflow (time-skipping server, simulator over HTTP, SQLi
     const handle = await start(testOrder());
     const ticket = await ticketOf(handle);
     act(ticket.number, 'resolve');
-    await env.sleep(3 * DAY);
+    await fixture.env.sleep(3 * DAY);
     const status = await handle.query(statusQuery);
     assert.equal(status.result, undefined);
     assert.equal(status.ticketState, 'Resolved');
@@ -289,16 +264,18 @@ describe('provisioning workflow (time-skipping server, simulator over HTTP, SQLi
 
   test('the same order started twice attaches to the first run and opens one ticket', async () => {
     const input = testOrder();
-    const first = await startOrder(env.client, input, { taskQueue: main.taskQueue });
-    const second = await startOrder(env.client, structuredClone(input), { taskQueue: main.taskQueue });
+    const first = await startOrder(fixture.env.client, input, { taskQueue: main.taskQueue });
+    const second = await startOrder(fixture.env.client, structuredClone(input), {
+      taskQueue: main.taskQueue,
+    });
     assert.equal(first.started, true);
     assert.equal(second.started, false);
     assert.equal(second.workflowId, first.workflowId);
-    const handle = env.client.workflow.getHandle<typeof provisioningWorkflow>(first.workflowId);
+    const handle = fixture.env.client.workflow.getHandle<typeof provisioningWorkflow>(first.workflowId);
     const ticket = await ticketOf(handle);
     act(ticket.number, 'close');
     await handle.result();
-    const third = await startOrder(env.client, input, { taskQueue: main.taskQueue });
+    const third = await startOrder(fixture.env.client, input, { taskQueue: main.taskQueue });
     assert.equal(third.started, false, 'a completed order is not started again');
     assert.equal(ticketsWithCorrelation(first.workflowId).length, 1);
   });
@@ -322,7 +299,7 @@ describe('provisioning workflow (time-skipping server, simulator over HTTP, SQLi
     const harness = await startWorker('reminders', { Reminders: { FirstAfter: '3d', Every: '2d' } });
     const handle = await start(testOrder(), harness);
     const ticket = await ticketOf(handle);
-    await env.sleep(8 * DAY);
+    await fixture.env.sleep(8 * DAY);
     const reminders = journalOf(ticket.number).filter((note) => note.startsWith('Reminder:'));
     assert.equal(reminders.length, 3, `reminders after 3, 5 and 7 days (got ${reminders.length})`);
     assert.equal((await handle.query(statusQuery)).remindersSent, 3);
@@ -375,17 +352,20 @@ describe('provisioning workflow (time-skipping server, simulator over HTTP, SQLi
   test('a bad order is refused by the client with field-level messages', async () => {
     const input = testOrder();
     const bad = { ...input, order: { ...input.order, ChangeType: 'Renamed', Owner: undefined } };
-    await assert.rejects(startOrder(env.client, bad, { taskQueue: main.taskQueue }), (error: unknown) => {
-      assert.ok(error instanceof InvalidOrderError);
-      assert.match(error.message, /order\.ChangeType: must be "Added", "Modified" or "Deleted"/);
-      assert.match(error.message, /order\.Owner/);
-      return true;
-    });
+    await assert.rejects(
+      startOrder(fixture.env.client, bad, { taskQueue: main.taskQueue }),
+      (error: unknown) => {
+        assert.ok(error instanceof InvalidOrderError);
+        assert.match(error.message, /order\.ChangeType: must be "Added", "Modified" or "Deleted"/);
+        assert.match(error.message, /order\.Owner/);
+        return true;
+      },
+    );
   });
 
   test('a bad order sent straight to the workflow fails at once, non-retryable', async () => {
     const input = testOrder();
-    const handle = await env.client.workflow.start('provisioningWorkflow', {
+    const handle = await fixture.env.client.workflow.start('provisioningWorkflow', {
       taskQueue: main.taskQueue,
       workflowId: `bad-order-${orderWorkflowId(input)}`.slice(0, 100),
       args: [{ connection: input.connection, order: { ...input.order, AssignedResourceTypeId: '' } }],
