@@ -3,6 +3,7 @@ import type { SettingsFile } from '../config/schema';
 import type { ServiceNowClient } from '../servicenow/client';
 import { serviceNowClientPool } from '../servicenow/connection';
 import { createDescribeWorker } from './describeWorker';
+import { createExportActivities } from './export';
 import { createProvisioningActivities } from './provisioning';
 
 export interface ActivityDependencies {
@@ -15,13 +16,12 @@ export interface ActivityDependencies {
 
 /** Activities are built from their dependencies so that tests can hand in their own. */
 export function createActivities(deps: ActivityDependencies) {
+  // One pool for every activity: each connection keeps one client, and with it one OAuth token.
+  const serviceNow = deps.serviceNow ?? serviceNowClientPool(deps.settings);
   return {
     describeWorker: createDescribeWorker(deps),
-    ...createProvisioningActivities({
-      settings: deps.settings,
-      serviceNow: deps.serviceNow ?? serviceNowClientPool(deps.settings),
-      assignments: deps.assignments,
-    }),
+    ...createProvisioningActivities({ settings: deps.settings, serviceNow, assignments: deps.assignments }),
+    ...createExportActivities({ settings: deps.settings, serviceNow }),
   };
 }
 

@@ -1,8 +1,16 @@
 import { msToNumber } from '@temporalio/common/lib/time';
 import { z } from 'zod';
 import { isLoopbackHost } from './loopback';
-import { TICKET_TABLES } from '../servicenow/tables';
+import { IDENTITY_TABLES, TICKET_TABLES } from '../servicenow/tables';
 import { TICKET_OUTCOMES } from '../provisioning/states';
+import {
+  DEFAULT_EXPORT_FIELDS,
+  exportFieldsProblems,
+  ExportFilterError,
+  isIdentityTable,
+  parseExportFilter,
+  splitFilterSetting,
+} from '../export/fields';
 
 /**
  * The configuration file is compatible with Identity Manager's `appsettings.agent.json`: ServiceNow
@@ -277,6 +285,106 @@ const assignmentsSchema = z
     message: 'is missing: Store "Http" needs Http.UrlTemplate',
   });
 
+/**
+ * .NET configuration has no arrays, only sections keyed 0, 1, 2...: that is how an environment override such as
+ * `SNOW_CONNECTOR__TicketConnector__Exports__Main__Tables__0` arrives. Such a section is read as the list it stands for.
+ */
+function indexedList(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  const entries: [string, unknown][] = Object.entries(value);
+  if (entries.length === 0 || !entries.every(([key]) => /^\d+$/.test(key))) return value;
+  return entries.sort(([a], [b]) => Number(a) - Number(b)).map(([, item]) => item);
+}
+
+const identityTable = z.enum(IDENTITY_TABLES, {
+  error: `must be one of ${IDENTITY_TABLES.join(', ')}`,
+});
+
+/**
+ * `TicketConnector.Exports.<ConnectionId>`: the CSV export of one connection. Missing for a connection: every
+ * default. Fields given for a table replace that table's default columns; filters are `table#encodedQuery`,
+ * parsed strictly and checked against the table's dictionary here, so a typo never widens an export.
+ */
+const exportSchema = z
+  .strictObject({
+    /** Relative to DataDirectory unless absolute. */
+    OutputDirectory: nonEmpty('a folder for the CSV files').default('exports'),
+    /** Default: the connection's TicketCookieDirectoryPath, else `<DataDirectory>/cookies`. */
+    CookieDirectory: nonEmpty('a folder for the export watermarks (cookies)').optional(),
+    Tables: z
+      .preprocess(
+        indexedList,
+        z
+          .array(identityTable)
+          .min(1, 'must name at least one table')
+          .refine((tables) => new Set(tables).size === tables.length, 'must not name a table twice'),
+      )
+      .default(() => [...IDENTITY_TABLES]),
+    Fields: z
+      .partialRecord(
+        identityTable,
+        z.preprocess(indexedList, z.array(z.string({ error: 'field names are strings' }))),
+      )
+      .superRefine((fields, ctx) => {
+        for (const [table, names] of Object.entries(fields)) {
+          if (names === undefined || !isIdentityTable(table)) continue;
+          for (const problem of exportFieldsProblems(table, names)) {
+            ctx.addIssue({ code: 'custom', path: [table], message: problem });
+          }
+        }
+      })
+      .default({}),
+    Filters: z
+      .preprocess(
+        indexedList,
+        z
+          .array(z.string({ error: 'filters are strings written table#encodedQuery' }))
+          .superRefine((filters, ctx) => {
+            const filtered = new Set<string>();
+            filters.forEach((setting, index) => {
+              const problem = exportFilterProblem(setting, filtered);
+              if (problem !== undefined) ctx.addIssue({ code: 'custom', path: [index], message: problem });
+            });
+          }),
+      )
+      .default([]),
+    Overlap: duration('how far before the last watermark an incremental export starts reading').default(
+      300_000,
+    ),
+    Complete: booleanString().default(false),
+  })
+  .transform((value) => ({
+    ...value,
+    Fields: Object.fromEntries(
+      IDENTITY_TABLES.map((table) => [table, value.Fields[table] ?? DEFAULT_EXPORT_FIELDS[table]]),
+    ) as Record<(typeof IDENTITY_TABLES)[number], readonly string[]>,
+  }));
+
+/** Why a `table#encodedQuery` filter setting is unusable (naming its table, never its values), or undefined. */
+function exportFilterProblem(setting: string, filtered: Set<string>): string | undefined {
+  const split = splitFilterSetting(setting);
+  if (split === undefined) return 'must be written table#encodedQuery, e.g. sys_user#active=true';
+  if (!isIdentityTable(split.table)) {
+    return `filter on '${split.table}': the table must be one of ${IDENTITY_TABLES.join(', ')}`;
+  }
+  const duplicate = filtered.has(split.table);
+  filtered.add(split.table);
+  try {
+    parseExportFilter(split.table, split.query);
+  } catch (error) {
+    if (error instanceof ExportFilterError) return error.message;
+    throw error;
+  }
+  return duplicate ? `filter on ${split.table}: only one filter per table` : undefined;
+}
+
+/** The export settings of a connection without an `Exports` entry. */
+export function defaultExportSettings(): ExportSettings {
+  return exportSchema.parse({});
+}
+
+export type ExportSettings = z.output<typeof exportSchema>;
+
 const workerSchema = z.strictObject({
   HealthPort: integerString(0, 65_535).optional(),
 });
@@ -293,6 +401,7 @@ const ticketConnectorSchema = z.strictObject({
   ResourceTypeMappings: z
     .record(z.string().min(1, 'resource type identifiers must not be empty'), resourceTypeMappingSchema)
     .default({}),
+  Exports: z.record(z.string(), exportSchema).default({}),
 });
 
 export const settingsFileSchema = z
@@ -315,6 +424,15 @@ export const settingsFileSchema = z
           code: 'custom',
           path: ['TicketConnector', 'ResourceTypeMappings', resourceType, 'Connection'],
           message: `names a connection that is not defined under Connections`,
+        });
+      }
+    }
+    for (const connection of Object.keys(file.TicketConnector.Exports)) {
+      if (!Object.hasOwn(file.Connections, connection)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['TicketConnector', 'Exports', connection],
+          message: 'names a connection that is not defined under Connections',
         });
       }
     }

@@ -22,6 +22,8 @@ export async function createConnectorWorker(options: ConnectorWorkerOptions): Pr
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: createActivities({ settings: options.settings, version, assignments: options.assignments }),
+    // Export activities heartbeat every page; the CLI's progress bars read the server's copy, so it must be fresh.
+    maxHeartbeatThrottleInterval: '2 seconds',
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),

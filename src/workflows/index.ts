@@ -1,2 +1,3 @@
 export { selfCheckWorkflow } from './selfCheck';
 export { provisioningWorkflow } from './provisioning/workflow';
+export { exportWorkflow } from './export/workflow';

@@ -1,0 +1,81 @@
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import type { SettingsFile } from '../../config/schema';
+import { ExportFilterError } from '../../export/fields';
+import { InvalidExportInputError, planExport, resolveExportSettings } from '../../export/plan';
+import type { ExportedTable, ExportInput, ExportPlan, ExportTableInput } from '../../export/types';
+import type { ServiceNowClient } from '../../servicenow/client';
+import { toActivityFailure } from '../failures';
+import { exportTable, type ExportRuntime } from './exportTable';
+
+export type { ExportRuntime } from './exportTable';
+
+export interface ExportActivityDependencies {
+  readonly settings: SettingsFile;
+  /** One client per connection. */
+  readonly serviceNow: (connection: string) => ServiceNowClient;
+  /** The clock that bounds reads and stamps cookies (tests move it); the system clock by default. */
+  readonly now?: () => Date;
+}
+
+/** Heartbeats are repeated at least this often while a page is fetched or a rate limit is waited out. */
+const MAX_KEEP_ALIVE_MS = 10_000;
+
+/** The export's activities: `planExport` once per run, `exportTable` once per table. */
+export function createExportActivities(deps: ExportActivityDependencies) {
+  const now = deps.now ?? (() => new Date());
+  return {
+    /** Resolves the connection's export settings into one `exportTable` input per table (kept in history). */
+    async planExport(input: ExportInput): Promise<ExportPlan> {
+      return asExportActivity(async () => planExport(deps.settings, input));
+    },
+
+    /**
+     * Exports one table to `<outputDirectory>/<connection>_<table>.csv` and writes its cookie; heartbeats an
+     * `ExportHeartbeat` after every page and resumes from the last one on retry. Run it with a heartbeat timeout.
+     */
+    async exportTable(input: ExportTableInput): Promise<ExportedTable> {
+      return asExportActivity(async () => {
+        const context = Context.current();
+        const { cookieDirectory } = resolveExportSettings(deps.settings, input.connection);
+        return exportTable(
+          input,
+          { client: deps.serviceNow(input.connection), cookieDirectory },
+          runtimeOf(context, now),
+        );
+      });
+    },
+  };
+}
+
+export function runtimeOf(context: Context, now: () => Date): ExportRuntime {
+  const heartbeatTimeoutMs = context.info.heartbeatTimeoutMs;
+  return {
+    signal: context.cancellationSignal,
+    heartbeat: (details) => context.heartbeat(details),
+    sleep: (ms) => context.sleep(ms),
+    previous: context.info.heartbeatDetails,
+    cancelRequested: () => context.cancellationDetails?.cancelRequested ?? false,
+    log: context.log,
+    now,
+    keepAliveMs:
+      heartbeatTimeoutMs === undefined || heartbeatTimeoutMs <= 0
+        ? MAX_KEEP_ALIVE_MS
+        : Math.max(200, Math.min(MAX_KEEP_ALIVE_MS, Math.floor(heartbeatTimeoutMs / 3))),
+  };
+}
+
+/**
+ * Like `asActivity`, but lets a cancellation through as it is (Temporal reports it as cancelled, or as a failed
+ * attempt on worker shutdown) and makes bad input and filters non-retryable.
+ */
+async function asExportActivity<T>(body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (error) {
+    if (error instanceof CancelledFailure) throw error;
+    if (error instanceof InvalidExportInputError || error instanceof ExportFilterError) {
+      throw ApplicationFailure.create({ type: error.name, message: error.message, nonRetryable: true });
+    }
+    throw toActivityFailure(error);
+  }
+}
