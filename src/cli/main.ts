@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerAuditCommands } from './auditCommands';
 import { registerConfigCommands } from './configCommands';
+import { registerExportCommands } from './exportCommands';
 import { registerProvisioningCommands } from './provisioningCommands';
 import { registerSelfCheckCommand } from './selfCheckCommand';
 import { registerServiceNowCommands } from './servicenowCommands';
@@ -23,6 +24,7 @@ function buildProgram(): Command {
   registerSimulatorCommands(program);
   registerProvisioningCommands(program);
   registerAuditCommands(program);
+  registerExportCommands(program);
   return program;
 }
 
