@@ -4,11 +4,9 @@
  * - the client's memory while streaming 100,000 users page by page.
  * The simulator runs as a child process so that the load generator does not share its event loop.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { Agent, request, type IncomingMessage } from 'node:http';
-import path from 'node:path';
-import { createInterface } from 'node:readline';
+import { BENCH_PASSWORD, startSimulatorProcess } from './simulatorProcess';
 import { ServiceNowClient } from '../src/servicenow/client';
 import { ADMIN_USER_SYS_ID } from '../src/servicenow/simulator/server';
 
@@ -16,38 +14,6 @@ const USERS = Number(process.env.BENCH_USERS ?? 100_000);
 const READS = Number(process.env.BENCH_READS ?? 20_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const MAX_PHASE_MS = 60_000;
-const PASSWORD = 'bench-Pa55word';
-
-interface Simulator {
-  readonly url: string;
-  readonly process: ChildProcess;
-}
-
-async function startSimulatorProcess(): Promise<Simulator> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      path.join(__dirname, '../src/servicenow/simulator/main.ts'),
-      '--port',
-      '0',
-      '--admin-password',
-      PASSWORD,
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-  const timer = setTimeout(() => child.kill(), 30_000);
-  for await (const line of lines) {
-    const url = /listening on (http:\/\/\S+)/.exec(line)?.[1];
-    if (url !== undefined) {
-      clearTimeout(timer);
-      return { url, process: child };
-    }
-  }
-  throw new Error('The simulator did not start');
-}
 
 async function admin(url: string, pathName: string, body: unknown): Promise<unknown> {
   const response = await fetch(`${url}/sim/admin${pathName}`, {
@@ -60,7 +26,7 @@ async function admin(url: string, pathName: string, body: unknown): Promise<unkn
 }
 
 function basic(): string {
-  return `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}`;
+  return `Basic ${Buffer.from(`admin:${BENCH_PASSWORD}`).toString('base64')}`;
 }
 
 function percentile(sorted: readonly number[], share: number): number {
@@ -169,7 +135,7 @@ async function main(): Promise<void> {
     for (const pageSize of [1000, 5000]) {
       const client = new ServiceNowClient({
         tableApiUrl: `${simulator.url}/api/now/table`,
-        credentials: { kind: 'basic', login: 'admin', password: PASSWORD },
+        credentials: { kind: 'basic', login: 'admin', password: BENCH_PASSWORD },
         pageSize,
       });
       if (pageSize === 1000) {
