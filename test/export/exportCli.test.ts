@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -14,8 +13,9 @@ import {
 } from '../../src/client/export';
 import type { ExportResult } from '../../src/export/types';
 import { IDENTITY_TABLES } from '../../src/servicenow/tables';
+import { type CliResult, jsonOf, ok, runCli as run } from '../helpers/cli';
 import { tempDir, writeJson } from '../helpers/files';
-import { provisioningWorker, type ProvisioningHarness } from '../helpers/provisioning';
+import { provisioningWorker, simulatorConnection, type ProvisioningHarness } from '../helpers/provisioning';
 import { useSimulator } from '../helpers/simulator';
 import { createDevServerEnv } from '../helpers/temporal';
 import { waitFor } from '../helpers/waitFor';
@@ -27,46 +27,7 @@ import { CONNECTION, exportTestSettings, readCsv, storeRows, tempFilesIn } from 
  * file pointing at both, as an operator runs it.
  */
 
-const repo = path.join(__dirname, '..', '..');
-const main = path.join(repo, 'src', 'cli', 'main.ts');
-const CHILD_TIMEOUT_MS = 120_000;
 const TASK_QUEUE = 'export-cli';
-
-interface CliResult {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** The parent's environment without anything that would steer the child elsewhere (Temporal, settings, simulator). */
-const cleanEnv = Object.fromEntries(
-  Object.entries(process.env).filter(([name]) => !/^(TEMPORAL_|SNOW_)/.test(name)),
-);
-
-function run(args: readonly string[]): Promise<CliResult> {
-  return new Promise<CliResult>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], {
-      cwd: repo,
-      env: cleanEnv,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS);
-    child.on('error', reject);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
-
-function ok(result: CliResult): CliResult {
-  assert.equal(result.status, 0, `exit ${result.status}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
-  return result;
-}
 
 function exitsWith(result: CliResult, status: number, stderr: RegExp): void {
   assert.equal(
@@ -75,10 +36,6 @@ function exitsWith(result: CliResult, status: number, stderr: RegExp): void {
     `exit ${result.status}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`,
   );
   assert.match(result.stderr, stderr);
-}
-
-function jsonOf<T>(result: CliResult): T {
-  return JSON.parse(ok(result).stdout) as T;
 }
 
 /** The rows of the summary table, by table name: `[mode, rows, duplicates skipped, watermark?, file]`. */
@@ -114,13 +71,7 @@ describe('snow-ticket export, end to end (dev server, worker, simulator, CLI pro
     worker = harness.worker;
     running = worker.run();
     settingsFile = writeJson(dataDir, 'cli-settings.json', {
-      Connections: {
-        [CONNECTION]: {
-          Server: simulator.sim.tableApiUrl,
-          Login: simulator.sim.credentials.login,
-          Password: simulator.sim.credentials.password,
-        },
-      },
+      Connections: simulatorConnection(simulator.sim),
       TicketConnector: {
         DataDirectory: dataDir,
         Temporal: { Address: env.address, Namespace: env.namespace ?? 'default', TaskQueue: TASK_QUEUE },

@@ -21,11 +21,11 @@ import {
   type ExportResult,
   type ExportTableInput,
 } from '../../src/export/types';
-import { createConnectorWorker } from '../../src/platform/connectorWorker';
 import { IDENTITY_TABLES } from '../../src/servicenow/tables';
 import type { exportWorkflow } from '../../src/workflows';
 import { exportProgressQuery } from '../../src/workflows/export/messages';
 import { tempDir } from '../helpers/files';
+import { connectorWorker } from '../helpers/provisioning';
 import { ManualClock, useSimulator } from '../helpers/simulator';
 import { createDevServerEnv, workflowBundle } from '../helpers/temporal';
 import { waitFor } from '../helpers/waitFor';
@@ -76,14 +76,7 @@ describe('export workflow (dev server, connector worker, simulator over HTTP)', 
   }
 
   async function startWorker(taskQueue: string, settings: SettingsFile): Promise<Worker> {
-    const worker = await createConnectorWorker({
-      connection: env.nativeConnection,
-      namespace: env.namespace ?? 'default',
-      taskQueue,
-      settings,
-      assignments: ledger,
-      workflowBundle: await workflowBundle(),
-    });
+    const worker = await connectorWorker(env, settings, taskQueue, ledger);
     running.push({ worker, done: worker.run() });
     return worker;
   }

@@ -6,8 +6,9 @@ import { parseSettings } from '../../src/config/load';
 import type { SettingsFile } from '../../src/config/schema';
 import type { IdentityTable } from '../../src/export/types';
 import type { SimulatorHandle } from '../../src/servicenow/simulator/server';
+import { CONNECTION, simulatorConnection } from '../helpers/provisioning';
 
-export const CONNECTION = 'Sim';
+export { CONNECTION };
 
 /**
  * Parses RFC 4180 text strictly: records end with CRLF (the last one too), a quoted field may hold commas, CR, LF
@@ -125,15 +126,7 @@ export function exportTestSettings(
 ): SettingsFile {
   return parseSettings(
     {
-      Connections: {
-        [CONNECTION]: {
-          Server: sim.tableApiUrl,
-          Login: sim.credentials.login,
-          Password: sim.credentials.password,
-          ResponseSizeLimit: '50',
-          ...connection,
-        },
-      },
+      Connections: simulatorConnection(sim, { ResponseSizeLimit: '50', ...connection }),
       TicketConnector: { DataDirectory: dataDir, Exports: { [CONNECTION]: exports } },
     },
     'export test settings',

@@ -24,6 +24,21 @@ export const RESOURCE_TYPES = {
 
 type TicketConnectorOverrides = Record<string, unknown>;
 
+/** The `Connections` section for one connection to a running simulator; `extra` merges into the connection. */
+export function simulatorConnection(
+  sim: SimulatorHandle,
+  extra: Record<string, unknown> = {},
+): Record<string, Record<string, unknown>> {
+  return {
+    [CONNECTION]: {
+      Server: sim.tableApiUrl,
+      Login: sim.credentials.login,
+      Password: sim.credentials.password,
+      ...extra,
+    },
+  };
+}
+
 /** Settings pointing at a running simulator, with test-sized polling; `overrides` merge into TicketConnector. */
 export function simulatorSettings(
   sim: SimulatorHandle,
@@ -42,13 +57,7 @@ export function simulatorSettings(
   });
   return parseSettings(
     {
-      Connections: {
-        [CONNECTION]: {
-          Server: sim.tableApiUrl,
-          Login: sim.credentials.login,
-          Password: sim.credentials.password,
-        },
-      },
+      Connections: simulatorConnection(sim),
       TicketConnector: {
         DataDirectory: dataDir,
         Polling: { FirstCheckAfter: '1m', MaxInterval: '1h', BackoffCoefficient: 2, Jitter: 0.1 },
@@ -104,7 +113,18 @@ export async function provisioningWorker(
   const ledger = openLedger(
     path.join(settings.TicketConnector.DataDirectory, `${taskQueue.replace(/\W+/g, '-')}.sqlite`),
   );
-  const worker = await createConnectorWorker({
+  const worker = await connectorWorker(env, settings, taskQueue, ledger);
+  return { settings, ledger, worker, taskQueue };
+}
+
+/** The connector's worker (not yet running) on `taskQueue`, recording assignments into `ledger`. */
+export async function connectorWorker(
+  env: TestWorkflowEnvironment,
+  settings: SettingsFile,
+  taskQueue: string,
+  ledger: SqliteLedger,
+): Promise<Worker> {
+  return createConnectorWorker({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     taskQueue,
@@ -112,7 +132,6 @@ export async function provisioningWorker(
     assignments: ledger,
     workflowBundle: await workflowBundle(),
   });
-  return { settings, ledger, worker, taskQueue };
 }
 
 export interface ProvisioningEnvFixture {

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -16,8 +15,9 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { orderWorkflowId, startOrder } from '../../src/client/provisioning';
 import { parseProvisioningInput, type ProvisioningInput } from '../../src/provisioning/order';
 import type { TicketSummary } from '../../src/servicenow/simulator/instance';
+import { type CliResult, jsonOf, ok, runCli as run, spawnCli } from '../helpers/cli';
 import { writeJson } from '../helpers/files';
-import { CONNECTION, testOrder, useProvisioningWorker } from '../helpers/provisioning';
+import { CONNECTION, simulatorConnection, testOrder, useProvisioningWorker } from '../helpers/provisioning';
 import { createDevServerEnv } from '../helpers/temporal';
 import { waitFor } from '../helpers/waitFor';
 
@@ -27,51 +27,6 @@ import { waitFor } from '../helpers/waitFor';
  * run as child processes with a settings file pointing at all three. Children are spawned asynchronously: the
  * simulator and the worker they talk to run in this process.
  */
-
-const repo = path.join(__dirname, '..', '..');
-const main = path.join(repo, 'src', 'cli', 'main.ts');
-const CHILD_TIMEOUT_MS = 120_000;
-
-interface CliResult {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** The parent's environment without anything that would steer the child elsewhere (Temporal, settings, simulator). */
-const cleanEnv = Object.fromEntries(
-  Object.entries(process.env).filter(([name]) => !/^(TEMPORAL_|SNOW_)/.test(name)),
-);
-
-function run(args: readonly string[], options: { env?: Record<string, string>; input?: string } = {}) {
-  return new Promise<CliResult>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], {
-      cwd: repo,
-      env: { ...cleanEnv, ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS);
-    child.on('error', reject);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-    child.stdin.end(options.input ?? '');
-  });
-}
-
-function ok(result: CliResult): CliResult {
-  assert.equal(result.status, 0, `exit ${result.status}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
-  return result;
-}
-
-function jsonOf<T>(result: CliResult): T {
-  return JSON.parse(ok(result).stdout) as T;
-}
 
 /** A line of aligned `Label  value` output. */
 function field(output: string, label: string): string | undefined {
@@ -93,13 +48,7 @@ describe('snow-ticket provisioning commands, end to end (dev server, worker, sim
   before(() => {
     // The CLI's own settings, as an operator's machine would have them: same server, queue and ledger.
     settingsFile = fixture.writeCliSettings({
-      Connections: {
-        [CONNECTION]: {
-          Server: fixture.sim.tableApiUrl,
-          Login: fixture.sim.credentials.login,
-          Password: fixture.sim.credentials.password,
-        },
-      },
+      Connections: simulatorConnection(fixture.sim),
       TicketConnector: { Assignments: { Store: 'Ledger', LedgerFile: fixture.harness.ledger.file } },
     });
   });
@@ -447,11 +396,7 @@ describe('snow-ticket provisioning commands, end to end (dev server, worker, sim
 
     test('without --once it watches the folder until SIGINT, then exits cleanly', async () => {
       const third = testOrder();
-      const child = spawn(process.execPath, ['--import', 'tsx', main, ...fulfill('--interval', '200ms')], {
-        cwd: repo,
-        env: cleanEnv,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const child = spawnCli(fulfill('--interval', '200ms'));
       let stdout = '';
       let stderr = '';
       child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
