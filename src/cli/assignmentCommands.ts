@@ -5,7 +5,15 @@ import { LedgerError } from '../assignments/ledgerError';
 import { MAX_LIST_LIMIT, type SqliteLedger } from '../assignments/sqliteLedger';
 import type { AssignmentTicket, TransitionDetail } from '../assignments/store';
 import { CONNECTOR_STATES, type ConnectorState } from '../provisioning/states';
-import { connectionId, formatTable, nonEmpty, printJson, usageErrorsExit2, wholeNumber } from './cliOutput';
+import {
+  connectionId,
+  formatTable,
+  nonEmpty,
+  printJson,
+  usageErrorsExit2,
+  wholeNumber,
+  printListing,
+} from './cliOutput';
 import { CliError } from './errors';
 import { loadCliConfig } from './loadCliConfig';
 
@@ -45,29 +53,21 @@ async function showList(ledger: SqliteLedger, options: AssignmentsOptions): Prom
     connection: options.connection,
     limit: options.limit,
   });
-  if (options.json) {
-    printJson(views);
-    return;
-  }
-  if (views.length === 0) {
-    console.log('No assignments match.');
-    return;
-  }
-  console.log(
-    formatTable(
-      ['ASSIGNMENT', 'STATE', 'CHANGE', 'RESOURCE TYPE', 'CONNECTION', 'TICKET', 'UPDATED', 'ORDER'],
-      views.map((view) => [
-        view.assignmentId,
-        view.state,
-        view.changeType,
-        view.resourceType,
-        view.connection,
-        ticketText(view.ticket),
-        view.updatedAt,
-        view.orderId,
-      ]),
-    ),
-  );
+  printListing(views, {
+    json: options.json,
+    empty: 'No assignments match.',
+    headers: ['ASSIGNMENT', 'STATE', 'CHANGE', 'RESOURCE TYPE', 'CONNECTION', 'TICKET', 'UPDATED', 'ORDER'],
+    cells: (view) => [
+      view.assignmentId,
+      view.state,
+      view.changeType,
+      view.resourceType,
+      view.connection,
+      ticketText(view.ticket),
+      view.updatedAt,
+      view.orderId,
+    ],
+  });
 }
 
 async function showHistory(ledger: SqliteLedger, orderId: string, json: boolean | undefined): Promise<void> {

@@ -32,6 +32,21 @@ export function printJson(value: unknown): void {
   console.log(JSON.stringify(value, null, 2));
 }
 
+/** A listing as every list command prints it: JSON when asked, a sentence when empty, else a table. */
+export function printListing<T>(
+  rows: readonly T[],
+  listing: {
+    readonly json?: boolean;
+    readonly empty: string;
+    readonly headers: readonly string[];
+    readonly cells: (row: T) => readonly string[];
+  },
+): void {
+  if (listing.json) printJson(rows);
+  else if (rows.length === 0) console.log(listing.empty);
+  else console.log(formatTable(listing.headers, rows.map(listing.cells)));
+}
+
 export function plural(count: number, word: string, many = `${word}s`): string {
   return `${count} ${count === 1 ? word : many}`;
 }

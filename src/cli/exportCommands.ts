@@ -50,6 +50,7 @@ import {
   plural,
   printJson,
   usageErrorsExit2,
+  printListing,
 } from './cliOutput';
 import { CliError } from './errors';
 import { loadCliConfig } from './loadCliConfig';
@@ -1030,27 +1031,19 @@ Examples:
         const { settings } = loadCliConfig(cmd);
         await withTemporal(settings, async ({ client }) => {
           const listings = await listExportSchedules(client);
-          if (options.json) {
-            printJson(listings);
-            return;
-          }
-          if (listings.length === 0) {
-            console.log('No export schedules (create one: snow-ticket export schedule create --help).');
-            return;
-          }
-          console.log(
-            formatTable(
-              ['schedule', 'connection', 'runs', 'state', 'next run', 'last run'],
-              listings.map((listing) => [
-                listing.scheduleId,
-                listing.connection,
-                listing.cadence,
-                listing.paused ? 'paused' : 'active',
-                listing.paused ? '' : time(listing.nextRunAt),
-                listing.lastRun === undefined ? '' : `${listing.lastRun.workflowId}`,
-              ]),
-            ),
-          );
+          printListing(listings, {
+            json: options.json,
+            empty: 'No export schedules (create one: snow-ticket export schedule create --help).',
+            headers: ['schedule', 'connection', 'runs', 'state', 'next run', 'last run'],
+            cells: (listing) => [
+              listing.scheduleId,
+              listing.connection,
+              listing.cadence,
+              listing.paused ? 'paused' : 'active',
+              listing.paused ? '' : time(listing.nextRunAt),
+              listing.lastRun === undefined ? '' : `${listing.lastRun.workflowId}`,
+            ],
+          });
         });
       }),
   );

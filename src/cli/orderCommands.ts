@@ -40,12 +40,12 @@ import {
   durationOption,
   formatDuration,
   formatFields,
-  formatTable,
   nonEmpty,
   plural,
   printJson,
   usageErrorsExit2,
   wholeNumber,
+  printListing,
 } from './cliOutput';
 import { CliError } from './errors';
 import { loadCliConfig } from './loadCliConfig';
@@ -736,38 +736,30 @@ Examples:
             });
             if (rows.length >= options.limit) break;
           }
-          if (options.json) {
-            printJson(rows);
-            return;
-          }
-          if (rows.length === 0) {
-            console.log('No provisioning orders match.');
-            return;
-          }
-          console.log(
-            formatTable(
-              [
-                'WORKFLOW ID',
-                'EXECUTION',
-                'STATE',
-                'TICKET',
-                'TICKET STATE',
-                'ASSIGNMENT',
-                'RESOURCE TYPE',
-                'STARTED',
-              ],
-              rows.map((row) => [
-                row.workflowId,
-                titleCase(row.execution),
-                row.provisioningState ?? '',
-                row.ticketNumber ?? '',
-                row.ticketState ?? '',
-                row.assignmentId ?? '',
-                row.resourceType ?? '',
-                row.startTime,
-              ]),
-            ),
-          );
+          printListing(rows, {
+            json: options.json,
+            empty: 'No provisioning orders match.',
+            headers: [
+              'WORKFLOW ID',
+              'EXECUTION',
+              'STATE',
+              'TICKET',
+              'TICKET STATE',
+              'ASSIGNMENT',
+              'RESOURCE TYPE',
+              'STARTED',
+            ],
+            cells: (row) => [
+              row.workflowId,
+              titleCase(row.execution),
+              row.provisioningState ?? '',
+              row.ticketNumber ?? '',
+              row.ticketState ?? '',
+              row.assignmentId ?? '',
+              row.resourceType ?? '',
+              row.startTime,
+            ],
+          });
         });
       }),
   );
