@@ -4,7 +4,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { requireBinary } from '../src/platform/temporalBinaries';
-import { customSearchAttributes } from '../src/searchAttributes';
+import { customSearchAttributes } from '../src/contract/searchAttributes';
 import { createDevServerEnv } from './helpers/temporal';
 
 const script = path.join(__dirname, '..', 'deploy', 'temporal', 'register.sh');

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { openLedger } from '../src/assignments/sqliteLedger';
 import { parseSettings } from '../src/config/load';
 import { createConnectorWorker } from '../src/platform/connectorWorker';
-import { customSearchAttributes } from '../src/searchAttributes';
+import { customSearchAttributes } from '../src/contract/searchAttributes';
 import { selfCheckWorkflow } from '../src/workflows';
 import { tempDir } from './helpers/files';
 import { createDevServerEnv, createTimeSkippingEnv, workflowBundle } from './helpers/temporal';

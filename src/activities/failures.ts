@@ -59,6 +59,7 @@ const NON_RETRYABLE_NAMES = new Set([
   'MappingConnectionError',
   'CallerNotFoundError',
   'InvalidOrderError',
+  'TicketMismatchError',
 ]);
 
 /** Errors of the other adapters (Identity Manager, ledger) that say whether a retry can help. */
@@ -79,5 +80,25 @@ export async function asActivity<T>(body: () => Promise<T>): Promise<T> {
     return await body();
   } catch (error) {
     throw toActivityFailure(error);
+  }
+}
+
+/**
+ * For steps that must happen whatever the peer answers (recording an assignment): every failure is retryable,
+ * so that a refusal leaves the order waiting, retrying and visible in the Web UI until an operator fixes the
+ * peer, rather than failing it with Identity Manager never told.
+ */
+export async function asMustHappenActivity<T>(body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (error) {
+    const failure = toActivityFailure(error);
+    if (!failure.nonRetryable) throw failure;
+    throw ApplicationFailure.create({
+      type: failure.type ?? undefined,
+      message: failure.message,
+      details: failure.details ?? undefined,
+      nextRetryDelay: failure.nextRetryDelay ?? undefined,
+    });
   }
 }

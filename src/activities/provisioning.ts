@@ -1,50 +1,27 @@
 import { log } from '@temporalio/activity';
-import type { AssignmentStore, AssignmentTransition, RecordResult } from '../assignments/store';
+import type { AssignmentStore } from '../assignments/store';
 import type { SettingsFile } from '../config/schema';
-import type { ProvisioningOrder } from '../provisioning/order';
+import type {
+  CancelledTicket,
+  OpenedTicket,
+  OrderTicketRequest,
+  ProvisioningActivities,
+} from '../contract/activities';
+import { clip, clipOptional, MAX_FIELD_LENGTH, MAX_NOTES_LENGTH } from '../contract/limits';
+import type { ProvisioningPlan, TicketContent, TicketStatus } from '../contract/provisioning';
 import { renderTicketContent, resolveMapping } from '../provisioning/ticketContent';
 import type { ServiceNowClient } from '../servicenow/client';
 import { ServiceNowError } from '../servicenow/errors';
-import { isSysId, TICKET_TABLES, type TicketTable } from '../servicenow/tables';
+import { isSysId, TICKET_TABLES } from '../servicenow/tables';
 import type { TicketSnapshot } from '../servicenow/tickets';
-import type { ProvisioningPolicy, TicketRef, TicketStatus } from '../workflows/provisioning/types';
-import { asActivity } from './failures';
+import { asActivity, asMustHappenActivity } from './failures';
+import { heartbeating } from './heartbeat';
 
 export interface ProvisioningActivityDependencies {
   readonly settings: SettingsFile;
   /** One client per connection, shared by all activities so that OAuth tokens are reused. */
   readonly serviceNow: (connection: string) => ServiceNowClient;
   readonly assignments: AssignmentStore;
-}
-
-export interface OrderRequest {
-  readonly connection: string;
-  readonly order: ProvisioningOrder;
-  /** The workflow id, which is also the ticket's correlation id. */
-  readonly orderId: string;
-}
-
-export interface OpenedTicket extends TicketRef {
-  readonly state: string;
-  readonly stateLabel: string;
-  /** False when an earlier attempt had already created it. */
-  readonly created: boolean;
-  readonly duplicatesRetired: number;
-}
-
-export interface CancelTicketRequest {
-  readonly connection: string;
-  /** Unknown when the order was canceled before its policy was fixed: every ticket table is searched. */
-  readonly table?: TicketTable;
-  /** Finds the ticket when the workflow never learnt it (canceled while the ticket was being opened). */
-  readonly correlationId: string;
-  readonly ticket?: TicketRef;
-  readonly note: string;
-}
-
-export interface CancelledTicket extends TicketStatus, TicketRef {
-  /** True when a fulfiller had closed the ticket before the cancellation reached it: that outcome stands. */
-  readonly closedBeforeCancel: boolean;
 }
 
 export class CallerNotFoundError extends Error {
@@ -56,19 +33,36 @@ export class CallerNotFoundError extends Error {
   }
 }
 
+/** Texts from ServiceNow are clipped: they are kept in workflow state, results and the stores. */
 function toStatus(ticket: TicketSnapshot): TicketStatus {
   return {
     found: true,
-    state: ticket.state,
-    stateLabel: ticket.stateLabel,
-    requestState: ticket.requestState,
+    state: clip(ticket.state, MAX_FIELD_LENGTH),
+    stateLabel: clip(ticket.stateLabel, MAX_FIELD_LENGTH),
+    requestState: clipOptional(ticket.requestState, MAX_FIELD_LENGTH),
     active: ticket.active,
-    closeCode: ticket.closeCode,
-    closeNotes: ticket.closeNotes,
-    closedAt: ticket.closedAt,
-    closedBy: ticket.closedBy?.name,
+    closeCode: clipOptional(ticket.closeCode, MAX_FIELD_LENGTH),
+    closeNotes: clipOptional(ticket.closeNotes, MAX_NOTES_LENGTH),
+    closedAt: clipOptional(ticket.closedAt, MAX_FIELD_LENGTH),
+    closedBy: clipOptional(ticket.closedBy?.name, MAX_FIELD_LENGTH),
     modCount: ticket.modCount,
   };
+}
+
+/** A ticket acted on must carry the order's correlation id: a fulfiller may re-use it, a client may lie. */
+function belongsToOrder(ticket: TicketSnapshot, orderId: string | undefined): boolean {
+  return orderId === undefined || ticket.correlationId === orderId;
+}
+
+function notTheOrders(ticket: TicketSnapshot, orderId: string): string {
+  return `${ticket.table} ${ticket.number} no longer carries this order's correlation id (${orderId})`;
+}
+
+export class TicketMismatchError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TicketMismatchError';
+  }
 }
 
 function isNotFound(error: unknown): boolean {
@@ -76,35 +70,53 @@ function isNotFound(error: unknown): boolean {
 }
 
 /** The activities of a provisioning order. Each one is safe to run twice. */
-export function createProvisioningActivities(deps: ProvisioningActivityDependencies) {
+export function createProvisioningActivities(deps: ProvisioningActivityDependencies): ProvisioningActivities {
   const { settings } = deps;
   const callers = new Map<string, string>();
 
-  async function callerSysId(connection: string, resourceType: string, caller: string): Promise<string> {
+  async function callerSysId(
+    connection: string,
+    resourceType: string,
+    caller: string,
+    signal: AbortSignal,
+  ): Promise<string> {
     if (isSysId(caller)) return caller;
     const key = `${connection}\u0000${caller.toLowerCase()}`;
     const cached = callers.get(key);
     if (cached !== undefined) return cached;
-    const user = await deps.serviceNow(connection).findUser(caller, { fields: ['sys_id'] });
+    const user = await deps.serviceNow(connection).findUser(caller, { fields: ['sys_id'], signal });
     if (user?.sys_id === undefined) throw new CallerNotFoundError(resourceType, caller);
     callers.set(key, user.sys_id);
     return user.sys_id;
   }
 
+  function render({ connection, order, orderId }: Parameters<ProvisioningActivities['planProvisioning']>[0]) {
+    const resourceType = order.ResourceType.Identifier;
+    const mapping = resolveMapping(settings, resourceType, connection);
+    return { mapping, content: renderTicketContent({ resourceType, mapping, order, connection, orderId }) };
+  }
+
+  /** The order's ticket, or undefined when it is gone or carries another correlation id now. */
+  async function readOrderTicket(
+    client: ServiceNowClient,
+    { ticket, orderId }: OrderTicketRequest,
+    signal: AbortSignal,
+  ): Promise<{ snapshot?: TicketSnapshot; foreign?: TicketSnapshot }> {
+    try {
+      const snapshot = await client.getTicket(ticket.table, ticket.sysId, { signal });
+      return belongsToOrder(snapshot, orderId) ? { snapshot } : { foreign: snapshot };
+    } catch (error) {
+      if (isNotFound(error)) return {};
+      throw error;
+    }
+  }
+
   return {
-    /** Fixes how the order is handled, and fails it early (non-retryable) on a mapping or template error. */
-    async planProvisioning({ connection, order, orderId }: OrderRequest): Promise<ProvisioningPolicy> {
+    async planProvisioning(request): Promise<ProvisioningPlan> {
       return asActivity(async () => {
-        const resourceType = order.ResourceType.Identifier;
-        const mapping = resolveMapping(settings, resourceType, connection);
-        // Rendering now surfaces template errors before anything is sent to ServiceNow.
-        renderTicketContent({
-          resourceType,
-          mapping,
-          order,
-          connection,
-          orderId,
-        });
+        // Rendering now surfaces template errors before anything is sent to ServiceNow, and fixes in history
+        // what the ticket will say.
+        const { mapping, content } = render(request);
         const { Polling, Outcomes, Reminders, Deadline } = settings.TicketConnector;
         return {
           table: mapping.Table,
@@ -122,96 +134,115 @@ export function createProvisioningActivities(deps: ProvisioningActivityDependenc
             outcome: Deadline.Outcome,
             cancelTicket: Deadline.CancelTicket,
           },
+          content,
         };
       });
     },
 
-    /** Exactly one ticket per order: the correlation id is the order id, looked up before anything is created. */
-    async openTicket(request: OrderRequest): Promise<OpenedTicket> {
-      return asActivity(async () => {
-        const { connection, order, orderId } = request;
-        const resourceType = order.ResourceType.Identifier;
-        const mapping = resolveMapping(settings, resourceType, connection);
-        const content = renderTicketContent({ resourceType, mapping, order, connection, orderId });
-        const caller = await callerSysId(connection, resourceType, content.caller);
-        const callerField = content.table === 'incident' ? 'caller_id' : 'requested_for';
-        const created = await deps.serviceNow(connection).createTicket({
-          table: content.table,
-          correlationId: orderId,
-          fields: { ...content.fields, [callerField]: caller },
-          catalogItemSysId: content.catalogItem,
-        });
-        const retired = created.duplicates.filter((duplicate) => duplicate.retired).length;
-        if (created.duplicates.length > 0) {
-          log.warn('Duplicate tickets found for one order', {
-            ticket: created.ticket.number,
-            duplicates: created.duplicates.map((duplicate) => duplicate.number),
-            retired,
-          });
-        }
-        const { ticket } = created;
-        return {
-          table: ticket.table,
-          sysId: ticket.sysId,
-          number: ticket.number,
-          state: ticket.state,
-          stateLabel: ticket.stateLabel,
-          created: created.created,
-          duplicatesRetired: retired,
-        };
-      });
-    },
-
-    async checkTicket({
-      connection,
-      ticket,
-    }: {
-      connection: string;
-      ticket: TicketRef;
-    }): Promise<TicketStatus> {
-      return asActivity(async () => {
-        try {
-          return toStatus(await deps.serviceNow(connection).getTicket(ticket.table, ticket.sysId));
-        } catch (error) {
-          if (isNotFound(error)) return { found: false };
-          throw error;
-        }
-      });
-    },
-
-    async addTicketNote(request: { connection: string; ticket: TicketRef; text: string }): Promise<void> {
-      return asActivity(async () => {
-        const { connection, ticket, text } = request;
-        await deps.serviceNow(connection).addNote(ticket.table, ticket.sysId, text, 'work_notes');
-      });
-    },
-
-    /** Cancels with a note; a ticket already closed is left as it is and reported, a missing one is undefined. */
-    async cancelTicket(request: CancelTicketRequest): Promise<CancelledTicket | undefined> {
-      return asActivity(async () => {
-        const client = deps.serviceNow(request.connection);
-        let current: TicketSnapshot | undefined;
-        if (request.ticket === undefined) {
-          for (const table of request.table === undefined ? TICKET_TABLES : [request.table]) {
-            current ??= (await client.findByCorrelationId(table, request.correlationId))[0];
+    async openTicket(request): Promise<OpenedTicket> {
+      return asActivity(() =>
+        heartbeating(async (signal) => {
+          const { connection, order, orderId } = request;
+          const content: TicketContent = request.content ?? render(request).content;
+          const resourceType = order.ResourceType.Identifier;
+          const caller = await callerSysId(connection, resourceType, content.caller, signal);
+          const callerField = content.table === 'incident' ? 'caller_id' : 'requested_for';
+          const created = await deps.serviceNow(connection).createTicket(
+            {
+              table: content.table,
+              correlationId: orderId,
+              fields: { ...content.fields, [callerField]: caller },
+              catalogItemSysId: content.catalogItem,
+            },
+            { signal },
+          );
+          const retired = created.duplicates.filter((duplicate) => duplicate.retired).length;
+          if (created.duplicates.length > 0) {
+            log.warn('Duplicate tickets found for one order', {
+              ticket: created.ticket.number,
+              duplicates: created.duplicates.map((duplicate) => duplicate.number),
+              retired,
+            });
           }
-        } else {
-          try {
-            current = await client.getTicket(request.ticket.table, request.ticket.sysId);
-          } catch (error) {
-            if (!isNotFound(error)) throw error;
-          }
-        }
-        if (current === undefined) return undefined;
-        const ref = { table: current.table, sysId: current.sysId, number: current.number };
-        if (!current.active) return { ...toStatus(current), ...ref, closedBeforeCancel: true };
-        const cancelled = await client.cancelTicket(current.table, current.sysId, request.note);
-        return { ...toStatus(cancelled), ...ref, closedBeforeCancel: false };
-      });
+          const { ticket } = created;
+          return {
+            table: ticket.table,
+            sysId: ticket.sysId,
+            number: ticket.number,
+            state: clip(ticket.state, MAX_FIELD_LENGTH),
+            stateLabel: clip(ticket.stateLabel, MAX_FIELD_LENGTH),
+            created: created.created,
+            duplicatesRetired: retired,
+          };
+        }),
+      );
     },
 
-    async recordAssignment(transition: AssignmentTransition): Promise<RecordResult> {
-      return asActivity(() => deps.assignments.record(transition));
+    async checkTicket(request): Promise<TicketStatus> {
+      return asActivity(() =>
+        heartbeating(async (signal) => {
+          const { snapshot, foreign } = await readOrderTicket(
+            deps.serviceNow(request.connection),
+            request,
+            signal,
+          );
+          if (snapshot !== undefined) return toStatus(snapshot);
+          if (foreign === undefined || request.orderId === undefined) return { found: false };
+          log.warn('The ticket no longer belongs to this order', { ticket: foreign.number });
+          return { found: false, notFoundReason: notTheOrders(foreign, request.orderId) };
+        }),
+      );
+    },
+
+    async addTicketNote(request): Promise<void> {
+      return asActivity(() =>
+        heartbeating(async (signal) => {
+          const client = deps.serviceNow(request.connection);
+          const { ticket, orderId } = request;
+          if (orderId !== undefined) {
+            const { snapshot, foreign } = await readOrderTicket(client, request, signal);
+            if (foreign !== undefined) throw new TicketMismatchError(notTheOrders(foreign, orderId));
+            if (snapshot === undefined) return;
+          }
+          await client.addNote(ticket.table, ticket.sysId, request.text, 'work_notes', { signal });
+        }),
+      );
+    },
+
+    async cancelTicket(request): Promise<CancelledTicket | undefined> {
+      return asActivity(() =>
+        heartbeating(async (signal) => {
+          const client = deps.serviceNow(request.connection);
+          const { correlationId } = request;
+          let current: TicketSnapshot | undefined;
+          if (request.ticket !== undefined) {
+            const read = await readOrderTicket(
+              client,
+              { ...request, ticket: request.ticket, orderId: correlationId },
+              signal,
+            );
+            current = read.snapshot;
+            if (read.foreign !== undefined)
+              log.warn('Not canceling a ticket of another order', { ticket: read.foreign.number });
+          }
+          if (current === undefined) {
+            // Never learnt, gone or no longer the order's: the order's own ticket, if any, carries its id.
+            const tables = request.table === undefined ? TICKET_TABLES : [request.table];
+            for (const table of tables) {
+              current ??= (await client.findByCorrelationId(table, correlationId, { signal }))[0];
+            }
+          }
+          if (current === undefined) return undefined;
+          const ref = { table: current.table, sysId: current.sysId, number: current.number };
+          if (!current.active) return { ...toStatus(current), ...ref, closedBeforeCancel: true };
+          const cancelled = await client.cancelTicket(current.table, current.sysId, request.note, { signal });
+          return { ...toStatus(cancelled), ...ref, closedBeforeCancel: false };
+        }),
+      );
+    },
+
+    async recordAssignment(transition) {
+      return asMustHappenActivity(() => heartbeating(() => deps.assignments.record(transition)));
     },
   };
 }

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { PROVISIONING_STATE_CODES } from '../provisioning/states';
+import { PROVISIONING_STATE_CODES } from '../contract/states';
 import { parseRetryAfter, SecretRedactor } from '../servicenow/errors';
 import type { AssignmentStore, AssignmentTransition, RecordResult } from './store';
 import { checkEndpointUrl, HttpExchange, type HttpAnswer } from './httpExchange';

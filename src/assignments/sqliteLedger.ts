@@ -2,8 +2,8 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
-import { describeIssues } from '../provisioning/order';
-import { CONNECTOR_STATES, type ConnectorState } from '../provisioning/states';
+import { describeIssues } from '../contract/order';
+import { CONNECTOR_STATES, type ConnectorState } from '../contract/states';
 import type {
   AssignmentQuery,
   AssignmentTransition,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { CHANGE_TYPES, describeIssues } from '../provisioning/order';
-import { CONNECTOR_STATES } from '../provisioning/states';
+import { CHANGE_TYPES, describeIssues } from '../contract/order';
+import { CONNECTOR_STATES } from '../contract/states';
 import type { AssignmentTransition } from './store';
 
 /**

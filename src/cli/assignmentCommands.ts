@@ -4,7 +4,7 @@ import { openLedgerForSettings, resolveLedgerPath } from '../assignments/createS
 import { LedgerError } from '../assignments/ledgerError';
 import { MAX_LIST_LIMIT, type SqliteLedger } from '../assignments/sqliteLedger';
 import type { AssignmentTicket, TransitionDetail } from '../assignments/store';
-import { CONNECTOR_STATES, type ConnectorState } from '../provisioning/states';
+import { CONNECTOR_STATES, type ConnectorState } from '../contract/states';
 import {
   connectionId,
   formatTable,

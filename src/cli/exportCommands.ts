@@ -30,6 +30,7 @@ import {
   type ExportScheduleListing,
   type ExportSnapshot,
 } from '../client/export';
+import { EXPORT_WORKFLOW_TYPE } from '../contract/names';
 import type { SettingsFile } from '../config/schema';
 import { isIdentityTable } from '../export/fields';
 import {
@@ -38,7 +39,7 @@ import {
   type ExportResult,
   type TableExportState,
   type TableProgress,
-} from '../export/types';
+} from '../contract/export';
 import { IDENTITY_TABLES } from '../servicenow/tables';
 import { SIMULATOR_CONNECTION_ID } from '../stack/localSimulator';
 import {
@@ -828,7 +829,7 @@ Examples:
         await withTemporal(settings, async ({ client }) => {
           const handle = client.workflow.getHandle(workflowId);
           const description = await handle.describe();
-          if (description.type !== 'exportWorkflow') {
+          if (description.type !== EXPORT_WORKFLOW_TYPE) {
             throw new CliError(`${workflowId} is a ${description.type}, not an export`, 2);
           }
           await followAndReport(client, handle, { progress: options.progress, json: options.json === true });

@@ -16,7 +16,7 @@ import {
   type StartedOrder,
 } from '../client/provisioning';
 import type { SettingsFile } from '../config/schema';
-import type { ProvisioningInput } from '../provisioning/order';
+import type { ProvisioningInput } from '../contract/order';
 import {
   DEFAULT_SETTLE_MS,
   parseOrderText,
@@ -32,9 +32,9 @@ import {
   ResourceType,
   TicketNumber,
   TicketState,
-} from '../searchAttributes';
-import { cancelUpdate, statusQuery } from '../workflows/provisioning/messages';
-import type { ProvisioningResult, ProvisioningStatus } from '../workflows/provisioning/types';
+} from '../contract/searchAttributes';
+import { cancelUpdate, statusQuery } from '../contract/messages';
+import type { ProvisioningResult, ProvisioningStatus } from '../contract/provisioning';
 import {
   connectionId,
   durationOption,
@@ -50,6 +50,7 @@ import {
 import { CliError } from './errors';
 import { loadCliConfig } from './loadCliConfig';
 import { cliErrorOf, connectTemporal, messageOf, withTemporal, type TemporalSession } from './temporalClient';
+import { MAX_REASON_LENGTH } from '../contract/limits';
 
 /**
  * Provisioning orders through Temporal: `provision` and `fulfill` start them (idempotently: the same order always
@@ -57,7 +58,6 @@ import { cliErrorOf, connectTemporal, messageOf, withTemporal, type TemporalSess
  */
 
 const LIST_STATES = ['Pending', 'Transmitted', 'Executed', 'Verified', 'Errored'] as const;
-const MAX_REASON_LENGTH = 1_000;
 
 function describeOrder(input: ProvisioningInput): string {
   const { order } = input;

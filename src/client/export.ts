@@ -16,7 +16,8 @@ import {
   type ExportHeartbeat,
   type ExportInput,
   type ExportProgress,
-} from '../export/types';
+} from '../contract/export';
+import { EXPORT_WORKFLOW_TYPE } from '../contract/names';
 
 /**
  * Starting and following CSV exports, and the Temporal Schedules that run them periodically. The workflow's
@@ -25,7 +26,7 @@ import {
  */
 
 /** The workflow type name other clients start: part of the public contract. */
-export const EXPORT_WORKFLOW_TYPE = 'exportWorkflow';
+export { EXPORT_WORKFLOW_TYPE };
 export const EXPORT_PROGRESS_QUERY = 'progress';
 
 /** `export:<connection>:`: every export of a connection, started by hand or by its schedule, has this prefix. */

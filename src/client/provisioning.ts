@@ -7,15 +7,13 @@ import {
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { parseProvisioningInput, type ProvisioningInput } from '../provisioning/order';
+import { MAX_ORDER_ID_LENGTH } from '../contract/limits';
+import { PROVISIONING_WORKFLOW_TYPE } from '../contract/names';
+import { parseProvisioningInput, type ProvisioningInput } from '../contract/order';
 import type { provisioningWorkflow } from '../workflows';
-import { cancelUpdate, statusQuery } from '../workflows/provisioning/messages';
+import { cancelUpdate, statusQuery } from '../contract/messages';
 
-/** The workflow type name other clients start: part of the public contract. */
-export const PROVISIONING_WORKFLOW_TYPE = 'provisioningWorkflow';
-
-/** ServiceNow cuts correlation ids at 100 characters, and the workflow id is the correlation id. */
-const MAX_ORDER_ID_LENGTH = 100;
+export { PROVISIONING_WORKFLOW_TYPE };
 
 /** JSON with object keys sorted at every level, so that any client can compute the same digest. */
 export function canonicalJson(value: unknown): string {

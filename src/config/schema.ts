@@ -2,7 +2,7 @@ import { msToNumber } from '@temporalio/common/lib/time';
 import { z } from 'zod';
 import { isLoopbackHost } from './loopback';
 import { IDENTITY_TABLES, TICKET_TABLES } from '../servicenow/tables';
-import { TICKET_OUTCOMES } from '../provisioning/states';
+import { TICKET_OUTCOMES } from '../contract/states';
 import {
   DEFAULT_EXPORT_FIELDS,
   exportFieldsProblems,

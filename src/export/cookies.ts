@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { isServiceNowDateTime } from './timestamps';
 import { writeFileAtomic } from './files';
-import type { ExportMode, IdentityTable } from './types';
+import type { ExportMode, IdentityTable } from '../contract/export';
 
 /**
  * A row version exported in the overlap window at the end of the last run: `[sys_id, sys_updated_on,

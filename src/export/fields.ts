@@ -9,7 +9,7 @@ import {
   type ParsedQuery,
 } from '../servicenow/encodedQuery';
 import { fieldKind, fieldsOf, IDENTITY_TABLES } from '../servicenow/tables';
-import type { IdentityTable } from './types';
+import type { IdentityTable } from '../contract/export';
 
 /** The columns exported when the settings name none for a table. */
 export const DEFAULT_EXPORT_FIELDS: Readonly<Record<IdentityTable, readonly string[]>> = {

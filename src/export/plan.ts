@@ -7,7 +7,7 @@ import path from 'node:path';
 import { defaultExportSettings, type SettingsFile } from '../config/schema';
 import { UnknownConnectionError } from '../servicenow/connection';
 import { splitFilterSetting, isIdentityTable } from './fields';
-import type { ExportInput, ExportPlan, IdentityTable } from './types';
+import type { ExportInput, ExportPlan, IdentityTable } from '../contract/export';
 
 export interface ResolvedExportSettings {
   readonly outputDirectory: string;

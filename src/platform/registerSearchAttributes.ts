@@ -1,7 +1,7 @@
 import { isGrpcServiceError, type Connection } from '@temporalio/client';
 import type { SearchAttributeType } from '@temporalio/common';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
-import { customSearchAttributes } from '../searchAttributes';
+import { customSearchAttributes } from '../contract/searchAttributes';
 
 function indexedValueType(type: SearchAttributeType) {
   const encoded = encodeSearchAttributeIndexedValueType(type);

@@ -1,7 +1,7 @@
 import { readdir, readFile, rename, stat, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describeIssues, provisioningInputSchema, type ProvisioningInput } from './order';
+import { describeIssues, provisioningInputSchema, type ProvisioningInput } from '../contract/order';
 
 /**
  * Order files as Identity Manager and operators write them, and the "fulfill" folder protocol. No Temporal

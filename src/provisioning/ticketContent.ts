@@ -1,6 +1,6 @@
 import type { SettingsFile } from '../config/schema';
 import { fieldKind, Severity, type TicketTable } from '../servicenow/tables';
-import type { ProvisioningOrder } from './order';
+import type { ProvisioningOrder } from '../contract/order';
 import { renderTemplate, TicketTemplateError } from './templates';
 
 /**

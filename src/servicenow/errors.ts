@@ -1,3 +1,5 @@
+import { clipOptional, MAX_MESSAGE_LENGTH } from '../contract/limits';
+
 /**
  * The one error type the ServiceNow client throws. It carries what an operator needs (status, ServiceNow's own
  * message and detail, table, operation, ticket) and never credentials: it is built from scratch rather than
@@ -52,7 +54,13 @@ export class ServiceNowError extends Error {
   /** Network errors, timeouts, 408, 429, 5xx and an instance answering HTML (asleep or in maintenance). */
   readonly retryable: boolean;
 
-  constructor(details: ServiceNowErrorDetails) {
+  constructor(given: ServiceNowErrorDetails) {
+    // ServiceNow's own words are capped: they end up in failures, workflow state and logs.
+    const details: ServiceNowErrorDetails = {
+      ...given,
+      serviceNowMessage: clipOptional(given.serviceNowMessage, MAX_MESSAGE_LENGTH),
+      detail: clipOptional(given.detail, MAX_MESSAGE_LENGTH),
+    };
     super(describe(details));
     this.name = 'ServiceNowError';
     this.kind = details.kind;

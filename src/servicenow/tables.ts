@@ -153,9 +153,6 @@ export const TABLES = {
   },
 } as const satisfies Record<TableName, Record<string, FieldKind>>;
 
-/** The tables a provisioning ticket can be opened in. */
-export const TICKET_TABLES = ['incident', 'sc_request'] as const satisfies readonly TableName[];
-export type TicketTable = (typeof TICKET_TABLES)[number];
 export const IDENTITY_TABLES = [
   'sys_user',
   'sys_user_group',
@@ -164,6 +161,9 @@ export const IDENTITY_TABLES = [
   'sys_user_has_role',
 ] as const satisfies readonly TableName[];
 
+export { CatalogTaskState, IncidentState, isSysId, RequestState, TICKET_TABLES } from '../contract/tickets';
+export type { TicketTable } from '../contract/tickets';
+
 /** Ticket number prefixes, as the platform numbers records (`INC0010001`). */
 export const NUMBER_PREFIX: Partial<Record<TableName, string>> = {
   incident: 'INC',
@@ -171,13 +171,6 @@ export const NUMBER_PREFIX: Partial<Record<TableName, string>> = {
   sc_req_item: 'RITM',
   sc_task: 'SCTASK',
 };
-
-const SYS_ID = /^[0-9a-f]{32}$/;
-
-/** sys_ids are 32 lowercase hex characters. */
-export function isSysId(value: string): boolean {
-  return SYS_ID.test(value);
-}
 
 export function isTableName(name: string): name is TableName {
   return (TABLE_NAMES as readonly string[]).includes(name);
@@ -191,37 +184,6 @@ export function fieldKind(table: TableName, field: string): FieldKind | undefine
   const fields: Readonly<Record<string, FieldKind>> = TABLES[table];
   return Object.hasOwn(fields, field) ? fields[field] : undefined;
 }
-
-/** incident.state */
-export const IncidentState = {
-  New: '1',
-  InProgress: '2',
-  OnHold: '3',
-  Resolved: '6',
-  Closed: '7',
-  Canceled: '8',
-} as const;
-
-/** state of task-based catalog tables (sc_request, sc_req_item, sc_task) */
-export const CatalogTaskState = {
-  Pending: '-5',
-  Open: '1',
-  WorkInProgress: '2',
-  ClosedComplete: '3',
-  ClosedIncomplete: '4',
-  ClosedSkipped: '7',
-} as const;
-
-/** sc_request.request_state */
-export const RequestState = {
-  Requested: 'requested',
-  InProcess: 'in_process',
-  ClosedComplete: 'closed_complete',
-  ClosedIncomplete: 'closed_incomplete',
-  ClosedCancelled: 'closed_cancelled',
-  ClosedRejected: 'closed_rejected',
-  ClosedSkipped: 'closed_skipped',
-} as const;
 
 /** impact / urgency codes */
 export const Severity = { High: '1', Medium: '2', Low: '3' } as const;

@@ -131,8 +131,11 @@ export class HttpTransport {
   httpError(answer: HttpAnswer, call: Pick<HttpCall, 'operation' | 'table' | 'record'>): ServiceNowError {
     const envelope = errorEnvelope.safeParse(answer.json);
     const { redactor } = this.options;
+    // A rejected login (401, or 403 from the token endpoint) is fixed by an operator, not by the request: it is
+    // an authentication failure, which activities keep retrying until the credentials are fixed.
+    const rejectedLogin = answer.status === 401 || (answer.status === 403 && call.operation === 'token');
     return new ServiceNowError({
-      kind: 'http',
+      kind: rejectedLogin ? 'auth' : 'http',
       operation: call.operation,
       table: call.table,
       record: call.record,

@@ -11,7 +11,7 @@ import { registerAuditCommands } from '../../src/cli/auditCommands';
 import { CliError } from '../../src/cli/errors';
 import { startOrder } from '../../src/client/provisioning';
 import type { provisioningWorkflow } from '../../src/workflows';
-import { statusQuery, ticketChangedSignal } from '../../src/workflows/provisioning/messages';
+import { statusQuery, ticketChangedSignal } from '../../src/contract/messages';
 import { tempDir, writeJson } from '../helpers/files';
 import { testOrder, useProvisioningWorker } from '../helpers/provisioning';
 import { createDevServerEnv, workflowBundle } from '../helpers/temporal';

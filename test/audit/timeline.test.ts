@@ -21,7 +21,7 @@ import { registerAuditCommands } from '../../src/cli/auditCommands';
 import { CliError } from '../../src/cli/errors';
 import { startOrder } from '../../src/client/provisioning';
 import type { provisioningWorkflow } from '../../src/workflows';
-import { statusQuery } from '../../src/workflows/provisioning/messages';
+import { statusQuery } from '../../src/contract/messages';
 import { tempDir } from '../helpers/files';
 import { testOrder, useProvisioningWorker } from '../helpers/provisioning';
 import { createTimeSkippingEnv } from '../helpers/temporal';

@@ -11,7 +11,7 @@ import {
   runningExports,
   type ExportScheduleListing,
 } from '../../src/client/export';
-import type { ExportResult } from '../../src/export/types';
+import type { ExportResult } from '../../src/contract/export';
 import { IDENTITY_TABLES } from '../../src/servicenow/tables';
 import { type CliResult, jsonOf, ok, runCli as run } from '../helpers/cli';
 import { tempDir, writeJson } from '../helpers/files';

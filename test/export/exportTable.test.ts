@@ -14,7 +14,12 @@ import type { ExportCookie } from '../../src/export/cookies';
 import { DEFAULT_EXPORT_FIELDS } from '../../src/export/fields';
 import { ExportBusyError, withLockFile } from '../../src/export/files';
 import { planExport } from '../../src/export/plan';
-import type { ExportedTable, ExportHeartbeat, ExportTableInput, IdentityTable } from '../../src/export/types';
+import type {
+  ExportedTable,
+  ExportHeartbeat,
+  ExportTableInput,
+  IdentityTable,
+} from '../../src/contract/export';
 import { serviceNowClientPool } from '../../src/servicenow/connection';
 import { ADMIN_USER_SYS_ID } from '../../src/servicenow/simulator/server';
 import { IDENTITY_TABLES } from '../../src/servicenow/tables';

@@ -20,7 +20,7 @@ import {
   type ExportHeartbeat,
   type ExportResult,
   type ExportTableInput,
-} from '../../src/export/types';
+} from '../../src/contract/export';
 import { IDENTITY_TABLES } from '../../src/servicenow/tables';
 import type { exportWorkflow } from '../../src/workflows';
 import { exportProgressQuery } from '../../src/workflows/export/messages';

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { DefaultLogger, type LogEntry } from '@temporalio/worker';
 import { parseSettings } from '../../src/config/load';
 import type { SettingsFile } from '../../src/config/schema';
-import type { IdentityTable } from '../../src/export/types';
+import type { IdentityTable } from '../../src/contract/export';
 import type { SimulatorHandle } from '../../src/servicenow/simulator/server';
 import { CONNECTION, simulatorConnection } from '../helpers/provisioning';
 

@@ -7,7 +7,7 @@ import { orderWorkflowId } from '../../src/client/provisioning';
 import { parseSettings } from '../../src/config/load';
 import type { SettingsFile } from '../../src/config/schema';
 import { createConnectorWorker } from '../../src/platform/connectorWorker';
-import { parseProvisioningInput, type ProvisioningInput } from '../../src/provisioning/order';
+import { parseProvisioningInput, type ProvisioningInput } from '../../src/contract/order';
 import type { SimulatorHandle } from '../../src/servicenow/simulator/server';
 import { tempDir, writeJson } from './files';
 import { useSimulator } from './simulator';

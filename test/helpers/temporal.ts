@@ -2,7 +2,7 @@ import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundle } from 
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { requireBinary } from '../../src/platform/temporalBinaries';
 import { registerSearchAttributes } from '../../src/platform/registerSearchAttributes';
-import { customSearchAttributes } from '../../src/searchAttributes';
+import { customSearchAttributes } from '../../src/contract/searchAttributes';
 
 // Worker state changes at INFO drown the test report; warnings and errors still show.
 Runtime.install({ logger: new DefaultLogger('WARN') });

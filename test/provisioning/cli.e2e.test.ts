@@ -13,7 +13,7 @@ import { before, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { orderWorkflowId, startOrder } from '../../src/client/provisioning';
-import { parseProvisioningInput, type ProvisioningInput } from '../../src/provisioning/order';
+import { parseProvisioningInput, type ProvisioningInput } from '../../src/contract/order';
 import type { TicketSummary } from '../../src/servicenow/simulator/instance';
 import { type CliResult, jsonOf, ok, runCli as run, spawnCli } from '../helpers/cli';
 import { writeJson } from '../helpers/files';

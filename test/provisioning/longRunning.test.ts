@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { fetchRunHistories } from '../../src/audit/histories';
 import { startOrder } from '../../src/client/provisioning';
 import type { provisioningWorkflow } from '../../src/workflows';
-import { statusQuery } from '../../src/workflows/provisioning/messages';
+import { statusQuery } from '../../src/contract/messages';
 import { testOrder, useProvisioningEnv } from '../helpers/provisioning';
 import { createTimeSkippingEnv } from '../helpers/temporal';
 import { waitFor } from '../helpers/waitFor';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import type { ProvisioningInput } from '../../src/provisioning/order';
+import type { ProvisioningInput } from '../../src/contract/order';
 import {
   parseOrderDocument,
   parseOrderText,

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { DEFAULT_OUTCOMES } from '../../src/config/schema';
 import { decide } from '../../src/workflows/provisioning/outcome';
 import { checkDelay, reminderDueAt } from '../../src/workflows/provisioning/schedule';
-import type { ProvisioningPolicy } from '../../src/workflows/provisioning/types';
+import type { ProvisioningPolicy } from '../../src/contract/provisioning';
 
 const policy = (table: 'incident' | 'sc_request', synchronisable = true): ProvisioningPolicy => ({
   table,

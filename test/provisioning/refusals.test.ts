@@ -4,7 +4,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startOrder } from '../../src/client/provisioning';
 import { ADMIN_USER_SYS_ID } from '../../src/servicenow/simulator/server';
 import type { provisioningWorkflow } from '../../src/workflows';
-import { cancelUpdate, statusQuery } from '../../src/workflows/provisioning/messages';
+import { cancelUpdate, statusQuery } from '../../src/contract/messages';
 import { tempDir } from '../helpers/files';
 import {
   provisioningWorker,

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { startOrder } from '../../src/client/provisioning';
-import type { ProvisioningInput } from '../../src/provisioning/order';
+import type { ProvisioningInput } from '../../src/contract/order';
 import type { provisioningWorkflow } from '../../src/workflows';
-import { statusQuery } from '../../src/workflows/provisioning/messages';
+import { statusQuery } from '../../src/contract/messages';
 import { testOrder, useProvisioningWorker } from '../helpers/provisioning';
 import { createDevServerEnv } from '../helpers/temporal';
 import { waitFor } from '../helpers/waitFor';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, mock, test } from 'node:test';
 import { loadConfig, parseSettings } from '../../src/config/load';
-import { provisioningOrderSchema, type ProvisioningOrder } from '../../src/provisioning/order';
+import { provisioningOrderSchema, type ProvisioningOrder } from '../../src/contract/order';
 import { compileMappings, renderTemplate, TicketTemplateError } from '../../src/provisioning/templates';
 import {
   MappingConnectionError,

@@ -3,12 +3,12 @@ import { afterEach, before, describe, test } from 'node:test';
 import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { orderWorkflowId, startOrder } from '../../src/client/provisioning';
-import { InvalidOrderError, type ProvisioningInput } from '../../src/provisioning/order';
-import { TicketNumber as TicketNumberKey } from '../../src/searchAttributes';
+import { InvalidOrderError, type ProvisioningInput } from '../../src/contract/order';
+import { TicketNumber as TicketNumberKey } from '../../src/contract/searchAttributes';
 import type { TicketSummary } from '../../src/servicenow/simulator/instance';
 import type { CloseOutcome, TicketAction } from '../../src/servicenow/simulator/ticketActions';
 import type { provisioningWorkflow } from '../../src/workflows';
-import { cancelUpdate, statusQuery, ticketChangedSignal } from '../../src/workflows/provisioning/messages';
+import { cancelUpdate, statusQuery, ticketChangedSignal } from '../../src/contract/messages';
 import {
   type ProvisioningHarness,
   RESOURCE_TYPES,

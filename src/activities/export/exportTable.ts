@@ -47,7 +47,7 @@ import type {
   ExportResumeState,
   ExportTableInput,
   IdentityTable,
-} from '../../export/types';
+} from '../../contract/export';
 import type { ServiceNowClient } from '../../servicenow/client';
 import { EncodedQuery, serialize, type ParsedQuery } from '../../servicenow/encodedQuery';
 import { ServiceNowError } from '../../servicenow/errors';

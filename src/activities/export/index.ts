@@ -2,7 +2,7 @@ import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activ
 import type { SettingsFile } from '../../config/schema';
 import { ExportFilterError } from '../../export/fields';
 import { InvalidExportInputError, planExport, resolveExportSettings } from '../../export/plan';
-import type { ExportedTable, ExportInput, ExportPlan, ExportTableInput } from '../../export/types';
+import type { ExportedTable, ExportInput, ExportPlan, ExportTableInput } from '../../contract/export';
 import type { ServiceNowClient } from '../../servicenow/client';
 import { toActivityFailure } from '../failures';
 import { exportTable, type ExportRuntime } from './exportTable';

@@ -1,5 +1,5 @@
 import { defineQuery } from '@temporalio/workflow';
-import type { ExportProgress } from '../../export/types';
+import type { ExportProgress } from '../../contract/export';
 
 /**
  * The export workflow's query, a public contract like the workflow type and input. Live row counts of the table

@@ -7,7 +7,7 @@ import {
   type ExportProgress,
   type ExportResult,
   type TableProgress,
-} from '../../export/types';
+} from '../../contract/export';
 import { exportTable, planExport, planOptions, tableOptions } from './activityStubs';
 import { exportProgressQuery } from './messages';
 

@@ -1,6 +1,6 @@
-import type { ConnectorState, TicketOutcome } from '../../provisioning/states';
-import { CatalogTaskState } from '../../servicenow/tables';
-import type { ProvisioningPolicy, Resolution, TicketStatus } from './types';
+import type { ConnectorState, TicketOutcome } from '../../contract/states';
+import { CatalogTaskState } from '../../contract/tickets';
+import type { ProvisioningPolicy, Resolution, TicketStatus } from '../../contract/provisioning';
 
 export interface Decision {
   readonly provisioningState: ConnectorState;

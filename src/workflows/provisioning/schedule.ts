@@ -1,4 +1,4 @@
-import type { ProvisioningPolicy } from './types';
+import type { ProvisioningPolicy } from '../../contract/provisioning';
 
 const MIN_DELAY_MS = 1_000;
 

@@ -1,182 +1,160 @@
 import {
   allHandlersFinished,
-  ApplicationFailure,
   CancellationScope,
   condition,
+  ContinueAsNew,
   continueAsNew,
   isCancellation,
   log,
-  setCurrentDetails,
+  patched,
   setHandler,
-  upsertSearchAttributes,
+  TemporalFailure,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { AssignmentTransition } from '../../contract/assignments';
+import { clip, MAX_MESSAGE_LENGTH } from '../../contract/limits';
 import {
-  AssignmentId,
-  ConnectionId,
-  ProvisioningState,
-  ResourceType,
-  TicketNumber,
-  TicketState,
-} from '../../searchAttributes';
-import { describeIssues, provisioningInputSchema, type ProvisioningInput } from '../../provisioning/order';
-import type { ConnectorState } from '../../provisioning/states';
-import { cancelUpdate, statusQuery, ticketChangedSignal, type CancelRequest } from './messages';
-import { assignmentStateFor, decide, type Decision } from './outcome';
-import { checkDelay, formatDuration, reminderDueAt } from './schedule';
-import { bestEffort, mustHappen, optional, required, summarised } from './activityStubs';
+  cancelRequestProblems,
+  cancelUpdate,
+  isTicketChangedNotice,
+  statusQuery,
+  ticketChangedSignal,
+  type CancelRequest,
+} from '../../contract/messages';
+import type { ProvisioningInput } from '../../contract/order';
 import type {
   CarriedState,
   Phase,
+  ProvisioningPlan,
   ProvisioningPolicy,
   ProvisioningResult,
   ProvisioningStatus,
   TicketRef,
   TicketStatus,
-} from './types';
+} from '../../contract/provisioning';
+import type { ConnectorState } from '../../contract/states';
+import { acceptInput } from './acceptance';
+import { bestEffort, mustHappen, optional, planned, required, summarised } from './activityStubs';
+import { bookkeeping, isoTime } from './bookkeeping';
+import { invariant } from './invariant';
+import { assignmentStateFor, decide, type Decision } from './outcome';
+import { Patches } from './patches';
+import { checkDelay, formatDuration, reminderDueAt } from './schedule';
 
-/** ServiceNow keeps at most 100 characters of a correlation id, and the workflow id is the correlation id. */
-const MAX_ORDER_ID_LENGTH = 100;
 /** Well under Temporal's 1,000-event guidance per run, leaving room for a cancellation's cleanup. */
 const MAX_EVENTS_PER_RUN = 500;
-const MAX_REASON_LENGTH = 1_000;
-const MAX_REQUESTED_BY_LENGTH = 200;
 const MISSING_READS_BEFORE_GIVING_UP = 3;
 
 /**
- * One provisioning order, from ticket to assignment update: open a ServiceNow ticket exactly once, wait for a
- * fulfiller to close or cancel it (polling on a growing schedule, re-checking at once when told the ticket
- * changed), then record the assignment's new provisioning state. Runs for weeks; continue-as-new keeps each run's
- * history short. Input and messages are a public contract (see README, "Workflow contract").
+ * One provisioning order, from ticket to assignment update:
+ *
+ * 1. plan the ticket from the resource type's mapping, and open it exactly once;
+ * 2. wait for a fulfiller to close or cancel it (checks on a growing schedule, at once when told it changed),
+ *    sending reminders and honouring a deadline or a revocation meanwhile;
+ * 3. end: record the assignment's final state, whatever ended the order.
+ *
+ * Runs for weeks; continue-as-new keeps each run's history short. Input and messages are a public contract
+ * (src/contract, README "Workflow contract").
  */
 export async function provisioningWorkflow(
   input: ProvisioningInput,
   carried?: CarriedState,
 ): Promise<ProvisioningResult> {
-  // A continued run carries an order that was valid when it arrived: a stricter schema in a later release must
-  // not fail a ticket that has been open for months.
-  const order = carried === undefined ? validateInput(input) : input;
-  const provisioning = new Provisioning(order, carried);
-  setHandler(statusQuery, () => provisioning.status());
-  setHandler(ticketChangedSignal, (notice) => provisioning.ticketChanged(notice?.sysModCount));
-  setHandler(cancelUpdate, (request) => provisioning.requestCancel(request), {
-    validator: (request: CancelRequest) => provisioning.validateCancel(request),
+  const accepted = acceptInput(input, carried);
+  const order = new ProvisioningOrder(accepted.input, accepted.carried);
+  setHandler(statusQuery, () => order.status());
+  setHandler(ticketChangedSignal, (notice) => {
+    if (isTicketChangedNotice(notice)) order.ticketChanged(notice?.sysModCount);
   });
-  try {
-    return await provisioning.run();
-  } catch (error) {
-    if (isCancellation(error)) {
-      await CancellationScope.nonCancellable(() =>
-        provisioning.cancelled({ reason: 'the workflow was canceled in Temporal', requestedBy: 'Temporal' }),
-      );
-    }
-    throw error;
-  }
+  setHandler(cancelUpdate, (request) => order.revokeOnRequest(request), {
+    validator: (request: CancelRequest) => order.checkCancel(request),
+  });
+  return order.run();
 }
 
-function validateInput(input: unknown): ProvisioningInput {
-  const parsed = provisioningInputSchema.safeParse(input);
-  if (!parsed.success) {
-    const problems = describeIssues(parsed.error);
-    throw ApplicationFailure.create({
-      type: 'InvalidOrder',
-      message: `Invalid provisioning order: ${problems.join('; ')}`,
-      details: problems,
-      nonRetryable: true,
-    });
-  }
-  const orderId = workflowInfo().workflowId;
-  if (orderId.length > MAX_ORDER_ID_LENGTH) {
-    throw ApplicationFailure.create({
-      type: 'InvalidOrder',
-      message: `The workflow id is ${orderId.length} characters long; it is the ticket's correlation id, which ServiceNow cuts at ${MAX_ORDER_ID_LENGTH}. Start the order with a shorter id (snow-ticket derives one).`,
-      nonRetryable: true,
-    });
-  }
-  return parsed.data;
-}
+/** Mutable while the order runs; what continue-as-new hands on. */
+type Progress = { -readonly [Key in keyof CarriedState]?: CarriedState[Key] } & {
+  checks: number;
+  failedChecks: number;
+  pollStep: number;
+  remindersSent: number;
+  checkRequested: boolean;
+  missingReads: number;
+  run: number;
+};
 
-/** The failure's own message: activity failures wrap the cause that says what ServiceNow answered. */
-function failureMessage(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = (error as { cause?: unknown }).cause;
-  return cause instanceof Error ? cause.message : error.message;
-}
-
-function isoTime(ms: number): string {
-  return new Date(ms).toISOString();
-}
-
-class Provisioning {
+class ProvisioningOrder {
   private readonly orderId = workflowInfo().workflowId;
-  private readonly connection: string;
+  private readonly progress: Progress;
   private phase: Phase;
-  private policy?: ProvisioningPolicy;
-  private ticket?: TicketRef;
-  private openedAt?: number;
-  private checks: number;
-  private failedChecks: number;
-  private pollStep: number;
-  private nextCheckAt?: number;
-  private lastCheckAt?: number;
-  private lastStatus?: TicketStatus;
-  private remindersSent: number;
-  private cancelRequest?: CancelRequest;
-  private checkRequested: boolean;
-  /** Consecutive reads that did not find the ticket; one 404 (an ACL change, a hiccup) is not proof. */
-  private missingReads: number;
-  private lastCheckError?: string;
-  private readonly runNumber: number;
   private result?: ProvisioningResult;
+  /** What the ticket will say, as planned; kept in history by the plan, not carried once the ticket is open. */
+  private plannedContent?: ProvisioningPlan['content'];
+  /** Assignment records in flight, in the order they were made. */
+  private recording: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly input: ProvisioningInput,
     carried: CarriedState | undefined,
   ) {
-    this.connection = input.connection;
     this.phase = carried === undefined ? 'preparing' : 'waiting';
-    this.policy = carried?.policy;
-    this.ticket = carried?.ticket;
-    this.openedAt = carried?.openedAt;
-    this.checks = carried?.checks ?? 0;
-    this.failedChecks = carried?.failedChecks ?? 0;
-    this.pollStep = carried?.pollStep ?? 0;
-    this.nextCheckAt = carried?.nextCheckAt;
-    this.lastCheckAt = carried?.lastCheckAt;
-    this.lastStatus = carried?.lastStatus;
-    this.remindersSent = carried?.remindersSent ?? 0;
-    this.cancelRequest = carried?.cancelRequested;
-    this.checkRequested = carried?.checkRequested ?? false;
-    this.missingReads = carried?.missingReads ?? 0;
-    this.lastCheckError = carried?.lastCheckError;
-    this.runNumber = (carried?.run ?? 0) + 1;
+    this.progress =
+      carried === undefined
+        ? {
+            checks: 0,
+            failedChecks: 0,
+            pollStep: 0,
+            remindersSent: 0,
+            checkRequested: false,
+            missingReads: 0,
+            run: 1,
+          }
+        : {
+            ...carried,
+            checkRequested: carried.checkRequested ?? false,
+            missingReads: carried.missingReads ?? 0,
+            run: carried.run + 1,
+          };
   }
 
   private get order() {
     return this.input.order;
   }
 
+  private get connection() {
+    return this.input.connection;
+  }
+
   async run(): Promise<ProvisioningResult> {
-    if (this.ticket === undefined) {
-      upsertSearchAttributes([
-        { key: AssignmentId, value: this.order.AssignedResourceTypeId },
-        { key: ResourceType, value: this.order.ResourceType.Identifier },
-        { key: ConnectionId, value: this.connection },
-        { key: ProvisioningState, value: 'Pending' },
-      ]);
-      this.showDetails(
-        `Preparing the ticket for ${this.order.ChangeType} ${this.order.ResourceType.Identifier}`,
-      );
-      this.policy = await required.planProvisioning({
-        connection: this.connection,
-        order: this.order,
-        orderId: this.orderId,
-      });
-      if (this.cancelRequest !== undefined) return this.revoke(this.cancelRequest);
-      await this.openTicket(this.policy);
+    try {
+      if (this.progress.ticket === undefined) {
+        const policy = await this.plan();
+        if (this.progress.cancelRequested !== undefined)
+          return await this.revoke(this.progress.cancelRequested);
+        await this.openTicket(policy);
+      }
+      this.phase = 'waiting';
+      return await this.waitForFulfilment();
+    } catch (error) {
+      if (isCancellation(error)) {
+        await CancellationScope.nonCancellable(() =>
+          this.cancelled({ reason: 'the workflow was canceled in Temporal', requestedBy: 'Temporal' }),
+        );
+      } else if (error instanceof TemporalFailure && !(error instanceof ContinueAsNew)) {
+        await this.failed(error);
+      }
+      throw error;
     }
-    this.phase = 'waiting';
-    return this.waitForFulfilment();
+  }
+
+  // --- 1. Plan and open the ticket -------------------------------------------------------------------------
+
+  private async plan(): Promise<ProvisioningPolicy> {
+    bookkeeping.arrived(this.input);
+    const { content, ...policy }: ProvisioningPlan = await planned.planProvisioning(this.orderRequest());
+    this.progress.policy = policy;
+    this.plannedContent = content;
+    return policy;
   }
 
   private async openTicket(policy: ProvisioningPolicy): Promise<void> {
@@ -185,51 +163,53 @@ class Provisioning {
     // knows which ticket to cancel.
     const opened = await CancellationScope.nonCancellable(() =>
       required.openTicket.executeWithOptions(summarised(mustHappen, `Open a ${policy.table} ticket`), [
-        { connection: this.connection, order: this.order, orderId: this.orderId },
+        { ...this.orderRequest(), content: this.plannedContent },
       ]),
     );
-    this.ticket = { table: opened.table, sysId: opened.sysId, number: opened.number };
-    this.openedAt = Date.now();
-    this.lastStatus = { found: true, state: opened.state, stateLabel: opened.stateLabel, active: true };
-    this.nextCheckAt = this.openedAt + checkDelay(policy.polling, 0, Math.random());
+    const ticket: TicketRef = { table: opened.table, sysId: opened.sysId, number: opened.number };
+    const openedAt = Date.now();
+    Object.assign(this.progress, {
+      ticket,
+      openedAt,
+      lastStatus: { found: true, state: opened.state, stateLabel: opened.stateLabel, active: true },
+      nextCheckAt: openedAt + checkDelay(policy.polling, 0, Math.random()),
+    });
     log.info('Ticket opened', { ticket: opened.number, created: opened.created });
-    upsertSearchAttributes([
-      { key: TicketNumber, value: opened.number },
-      { key: TicketState, value: opened.stateLabel },
-      { key: ProvisioningState, value: 'Transmitted' },
-    ]);
+    bookkeeping.opened(ticket, opened.stateLabel);
     await this.record('Transmitted');
   }
 
+  // --- 2. Wait for the fulfiller ----------------------------------------------------------------------------
+
   private async waitForFulfilment(): Promise<ProvisioningResult> {
-    const policy = this.required(this.policy);
-    const ticket = this.required(this.ticket);
-    const openedAt = this.required(this.openedAt);
+    const progress = this.progress;
+    const policy = invariant(progress.policy, 'a waiting order has its policy');
+    const ticket = invariant(progress.ticket, 'a waiting order has its ticket');
+    const openedAt = invariant(progress.openedAt, 'a waiting order knows when its ticket was opened');
     const deadlineAt = policy.deadline.afterMs === undefined ? undefined : openedAt + policy.deadline.afterMs;
     for (;;) {
-      if (this.cancelRequest !== undefined) return this.revoke(this.cancelRequest);
+      if (progress.cancelRequested !== undefined) return this.revoke(progress.cancelRequested);
       if (this.historyIsLong()) {
         // Handlers finish before the run ends; a cancel arriving meanwhile is served by this run.
-        await condition(() => allHandlersFinished() || this.cancelRequest !== undefined);
-        if (this.cancelRequest === undefined) return this.continueAsNew();
+        await condition(() => allHandlersFinished() || progress.cancelRequested !== undefined);
+        if (progress.cancelRequested === undefined) return this.continueAsNew();
         continue;
       }
-      const nextCheckAt = this.required(this.nextCheckAt);
-      const reminderAt = reminderDueAt(policy.reminders, openedAt, this.remindersSent);
+      const nextCheckAt = invariant(progress.nextCheckAt, 'a waiting order has its next check planned');
+      const reminderAt = reminderDueAt(policy.reminders, openedAt, progress.remindersSent);
       const wakeAt = Math.min(nextCheckAt, reminderAt ?? Infinity, deadlineAt ?? Infinity);
-      this.showDetails(this.waitingDetails(ticket, nextCheckAt));
+      bookkeeping.waiting(ticket, progress.lastStatus?.stateLabel, progress.checks, nextCheckAt);
       await condition(
-        () => this.checkRequested || this.cancelRequest !== undefined,
+        () => progress.checkRequested || progress.cancelRequested !== undefined,
         Math.max(0, wakeAt - Date.now()),
       );
-      if (this.cancelRequest !== undefined) continue;
+      if (progress.cancelRequested !== undefined) continue;
 
-      const now = Date.now();
-      if (this.checkRequested || now >= nextCheckAt) {
-        const scheduled = !this.checkRequested;
-        this.checkRequested = false;
+      if (progress.checkRequested || Date.now() >= nextCheckAt) {
+        const scheduled = !progress.checkRequested;
+        progress.checkRequested = false;
         const decision = await this.check(ticket, policy, scheduled);
-        if (decision !== undefined) return this.finish(decision);
+        if (decision !== undefined) return this.end(decision);
       }
       if (reminderAt !== undefined && Date.now() >= reminderAt) await this.remind(ticket, openedAt);
       if (deadlineAt !== undefined && Date.now() >= deadlineAt) return this.passDeadline(ticket, policy);
@@ -241,48 +221,51 @@ class Provisioning {
     policy: ProvisioningPolicy,
     scheduled: boolean,
   ): Promise<Decision | undefined> {
+    const progress = this.progress;
     const now = Date.now();
-    this.checks += 1;
-    this.lastCheckAt = now;
+    progress.checks += 1;
+    progress.lastCheckAt = now;
     if (scheduled) {
-      this.nextCheckAt = now + checkDelay(policy.polling, this.pollStep, Math.random());
-      this.pollStep += 1;
+      progress.nextCheckAt = now + checkDelay(policy.polling, progress.pollStep, Math.random());
+      progress.pollStep += 1;
     }
     let status: TicketStatus;
     try {
       status = await optional.checkTicket.executeWithOptions(
         summarised(bestEffort, `Check ${ticket.number}`),
-        [{ connection: this.connection, ticket }],
+        [{ connection: this.connection, ticket, orderId: this.orderId }],
       );
     } catch (error) {
       // The poll schedule is the retry: a failed read must not hold the workflow, nor fail it.
       if (isCancellation(error)) throw error;
-      this.failedChecks += 1;
-      this.lastCheckError = failureMessage(error);
+      progress.failedChecks += 1;
+      progress.lastCheckError = failureMessage(error);
       log.warn('Ticket status check failed; the next scheduled check will try again', {
         ticket: ticket.number,
-        error: this.lastCheckError,
+        error: progress.lastCheckError,
       });
       return undefined;
     }
-    this.lastCheckError = undefined;
-    this.missingReads = status.found ? 0 : this.missingReads + 1;
-    if (!status.found && this.missingReads < MISSING_READS_BEFORE_GIVING_UP) return undefined;
-    if (status.stateLabel !== undefined && status.stateLabel !== this.lastStatus?.stateLabel) {
-      upsertSearchAttributes([{ key: TicketState, value: status.stateLabel }]);
+    progress.lastCheckError = undefined;
+    // One 404 (an ACL change, a hiccup) is not proof that the ticket is gone.
+    progress.missingReads = status.found ? 0 : progress.missingReads + 1;
+    if (!status.found && progress.missingReads < MISSING_READS_BEFORE_GIVING_UP) return undefined;
+    if (status.stateLabel !== undefined && status.stateLabel !== progress.lastStatus?.stateLabel) {
+      bookkeeping.ticketStateChanged(status.stateLabel);
     }
-    this.lastStatus = status;
+    progress.lastStatus = status;
     return decide(status, policy);
   }
 
   private async remind(ticket: TicketRef, openedAt: number): Promise<void> {
-    this.remindersSent += 1;
+    this.progress.remindersSent += 1;
     const open = formatDuration(Date.now() - openedAt);
     try {
       await optional.addTicketNote.executeWithOptions(summarised(bestEffort, `Remind on ${ticket.number}`), [
         {
           connection: this.connection,
           ticket,
+          orderId: this.orderId,
           text:
             `Reminder: this access request has been open for ${open}. Identity Manager is waiting for it: ` +
             'close the ticket when the access is in place, or cancel it if it cannot be fulfilled.',
@@ -296,17 +279,20 @@ class Provisioning {
   }
 
   private async passDeadline(ticket: TicketRef, policy: ProvisioningPolicy): Promise<ProvisioningResult> {
-    const reason = `the ticket stayed open longer than the deadline (${formatDuration(this.required(policy.deadline.afterMs))})`;
+    const afterMs = invariant(policy.deadline.afterMs, 'a deadline passed has a length');
+    const reason = `the ticket stayed open longer than the deadline (${formatDuration(afterMs)})`;
     const ended: Decision = {
       provisioningState: assignmentStateFor(policy.deadline.outcome, policy),
       resolution: 'deadline',
       reason,
     };
-    if (!policy.deadline.cancelTicket) return this.finish(ended);
-    return this.finish(
+    if (!policy.deadline.cancelTicket) return this.end(ended);
+    return this.end(
       (await this.cancelTicket(ticket, `Canceled by the connector: ${reason}.`, ended)) ?? ended,
     );
   }
+
+  // --- 3. End, whatever ended the order ---------------------------------------------------------------------
 
   /** Revocation: cancel the ticket unless a fulfiller closed it first, in which case that outcome stands. */
   private async revoke(request: CancelRequest): Promise<ProvisioningResult> {
@@ -315,17 +301,26 @@ class Provisioning {
     const reason = `revoked${by}: ${request.reason}`;
     const revoked: Decision = { provisioningState: 'Errored', resolution: 'revoked', reason };
     const note = `Canceled by the connector: the request was ${reason}.`;
-    return this.finish((await this.cancelTicket(this.ticket, note, revoked)) ?? revoked);
+    return this.end((await this.cancelTicket(this.progress.ticket, note, revoked)) ?? revoked);
   }
 
   /** Cleanup when the workflow itself is canceled: the ticket and the assignment must not be left behind. */
-  async cancelled(request: CancelRequest): Promise<void> {
+  private async cancelled(request: CancelRequest): Promise<void> {
     if (this.result !== undefined) return;
-    this.cancelRequest ??= request;
+    this.progress.cancelRequested ??= request;
     const reason = `canceled in Temporal: ${request.reason}`;
     const canceled: Decision = { provisioningState: 'Errored', resolution: 'workflow-canceled', reason };
     const note = `Canceled by the connector: the request was ${reason}.`;
-    await this.finish((await this.cancelTicket(this.ticket, note, canceled)) ?? canceled);
+    await this.end((await this.cancelTicket(this.progress.ticket, note, canceled)) ?? canceled);
+  }
+
+  /** A failure nothing will retry (a mapping, template or caller error): Identity Manager is told before it shows. */
+  private async failed(error: TemporalFailure): Promise<void> {
+    if (this.result !== undefined || !patched(Patches.recordFailures)) return;
+    const reason = `the order could not be carried out: ${failureMessage(error)}`;
+    await CancellationScope.nonCancellable(() =>
+      this.end({ provisioningState: 'Errored', resolution: 'failed', reason }),
+    );
   }
 
   /**
@@ -338,7 +333,7 @@ class Provisioning {
     note: string,
     ending: Decision,
   ): Promise<Decision | undefined> {
-    const policy = this.policy;
+    const policy = this.progress.policy;
     let status;
     try {
       status = await required.cancelTicket.executeWithOptions(
@@ -354,18 +349,17 @@ class Provisioning {
       return { ...ending, reason: `${ending.reason ?? ending.resolution}; ${refusal}` };
     }
     if (status === undefined) return undefined;
-    this.lastStatus = status;
-    if (this.ticket === undefined)
-      this.ticket = { table: status.table, sysId: status.sysId, number: status.number };
+    this.progress.lastStatus = status;
+    this.progress.ticket ??= { table: status.table, sysId: status.sysId, number: status.number };
     return status.closedBeforeCancel && policy !== undefined ? decide(status, policy) : undefined;
   }
 
-  private async finish(decision: Decision): Promise<ProvisioningResult> {
+  /** The one way out: the final state is recorded, with its reason, before the run closes. */
+  private async end(decision: Decision): Promise<ProvisioningResult> {
     this.phase = 'recording';
-    const status = this.lastStatus;
-    const ticket = this.ticket;
     await this.record(decision.provisioningState, decision.reason);
-    const result: ProvisioningResult = {
+    const { ticket, lastStatus: status } = this.progress;
+    this.result = {
       orderId: this.orderId,
       assignmentId: this.order.AssignedResourceTypeId,
       connection: this.connection,
@@ -382,51 +376,57 @@ class Provisioning {
       closedBy: status?.closedBy,
       closedAt: status?.closedAt,
       reason: decision.reason,
-      checks: this.checks,
+      checks: this.progress.checks,
     };
-    upsertSearchAttributes([
-      { key: ProvisioningState, value: decision.provisioningState },
-      ...(status?.stateLabel === undefined ? [] : [{ key: TicketState, value: status.stateLabel }]),
-    ]);
-    this.result = result;
+    bookkeeping.ended(decision, ticket, status?.stateLabel);
     this.phase = 'done';
-    this.showDetails(
-      `${decision.provisioningState}: ${ticket === undefined ? 'no ticket' : `ticket ${ticket.number}`}` +
-        ` ${decision.resolution.replace('-', ' ')}${decision.reason === undefined ? '' : ` (${decision.reason})`}`,
-    );
-    return result;
+    return this.result;
   }
 
-  private async record(state: ConnectorState, reason?: string): Promise<void> {
-    const status = this.lastStatus;
-    await required.recordAssignment.executeWithOptions(
-      summarised(mustHappen, `Assignment ${this.order.AssignedResourceTypeId}: ${state}`),
-      [
-        {
-          orderId: this.orderId,
-          assignmentId: this.order.AssignedResourceTypeId,
-          connection: this.connection,
-          resourceType: this.order.ResourceType.Identifier,
-          changeType: this.order.ChangeType,
-          state,
-          ticket:
-            this.ticket === undefined
-              ? undefined
-              : { ...this.ticket, state: status?.stateLabel ?? undefined },
-          detail:
-            state === 'Transmitted'
-              ? undefined
-              : {
-                  closeCode: status?.closeCode,
-                  closeNotes: status?.closeNotes,
-                  closedBy: status?.closedBy,
-                  closedAt: status?.closedAt,
-                  reason,
-                },
-          at: isoTime(Date.now()),
-        },
-      ],
-    );
+  /**
+   * Records a state of the assignment. Records cannot be canceled midway and run one after the other, so a
+   * Transmitted still being retried can never land after the final state.
+   */
+  private record(state: ConnectorState, reason?: string): Promise<unknown> {
+    const transition = this.transition(state, reason);
+    const send = () =>
+      required.recordAssignment.executeWithOptions(
+        summarised(mustHappen, `Assignment ${this.order.AssignedResourceTypeId}: ${state}`),
+        [transition],
+      );
+    if (!patched(Patches.recordsInOrder)) return send();
+    this.recording = this.recording.catch(() => undefined).then(() => CancellationScope.nonCancellable(send));
+    return this.recording;
+  }
+
+  private transition(state: ConnectorState, reason: string | undefined): AssignmentTransition {
+    const { ticket, lastStatus: status } = this.progress;
+    return {
+      orderId: this.orderId,
+      assignmentId: this.order.AssignedResourceTypeId,
+      connection: this.connection,
+      resourceType: this.order.ResourceType.Identifier,
+      changeType: this.order.ChangeType,
+      state,
+      ticket: ticket === undefined ? undefined : { ...ticket, state: status?.stateLabel ?? undefined },
+      detail:
+        state === 'Transmitted'
+          ? undefined
+          : {
+              closeCode: status?.closeCode,
+              closeNotes: status?.closeNotes,
+              closedBy: status?.closedBy,
+              closedAt: status?.closedAt,
+              reason,
+            },
+      at: isoTime(Date.now()),
+    };
+  }
+
+  // --- Temporal plumbing and messages ------------------------------------------------------------------------
+
+  private orderRequest() {
+    return { connection: this.connection, order: this.order, orderId: this.orderId };
   }
 
   private historyIsLong(): boolean {
@@ -435,45 +435,28 @@ class Provisioning {
   }
 
   private continueAsNew(): Promise<never> {
+    const { policy, ticket, openedAt, nextCheckAt } = this.progress;
     const carried: CarriedState = {
-      policy: this.required(this.policy),
-      ticket: this.required(this.ticket),
-      openedAt: this.required(this.openedAt),
-      checks: this.checks,
-      failedChecks: this.failedChecks,
-      pollStep: this.pollStep,
-      nextCheckAt: this.required(this.nextCheckAt),
-      lastCheckAt: this.lastCheckAt,
-      lastStatus: this.lastStatus,
-      remindersSent: this.remindersSent,
-      checkRequested: this.checkRequested,
-      missingReads: this.missingReads,
-      lastCheckError: this.lastCheckError,
-      run: this.runNumber,
+      ...this.progress,
+      policy: invariant(policy, 'a continued order has its policy'),
+      ticket: invariant(ticket, 'a continued order has its ticket'),
+      openedAt: invariant(openedAt, 'a continued order knows when its ticket was opened'),
+      nextCheckAt: invariant(nextCheckAt, 'a continued order has its next check planned'),
+      chain: workflowInfo().firstExecutionRunId,
     };
     return continueAsNew<typeof provisioningWorkflow>(this.input, carried);
   }
 
   ticketChanged(sysModCount: number | undefined): void {
     // Pushes arrive late, repeated and out of order: one older than what was last read changes nothing.
-    const seen = this.lastStatus?.modCount;
+    const seen = this.progress.lastStatus?.modCount;
     if (sysModCount !== undefined && seen !== undefined && sysModCount <= seen) return;
-    if (this.phase === 'waiting') this.checkRequested = true;
+    if (this.phase === 'waiting') this.progress.checkRequested = true;
   }
 
-  validateCancel(request: CancelRequest): void {
-    if (typeof request?.reason !== 'string' || request.reason.trim() === '') {
-      throw new Error('reason: must be a non-empty string saying why the order is revoked');
-    }
-    if (request.reason.length > MAX_REASON_LENGTH) {
-      throw new Error(`reason: must be at most ${MAX_REASON_LENGTH} characters`);
-    }
-    if (
-      request.requestedBy !== undefined &&
-      (typeof request.requestedBy !== 'string' || request.requestedBy.length > MAX_REQUESTED_BY_LENGTH)
-    ) {
-      throw new Error(`requestedBy: must be a string of at most ${MAX_REQUESTED_BY_LENGTH} characters`);
-    }
+  checkCancel(request: CancelRequest): void {
+    const problems = cancelRequestProblems(request);
+    if (problems.length > 0) throw new Error(problems.join('; '));
     if (this.result !== undefined) {
       throw new Error(
         `the order has already ended (${this.result.provisioningState}, ${this.result.resolution})`,
@@ -481,13 +464,15 @@ class Provisioning {
     }
   }
 
-  async requestCancel(request: CancelRequest): Promise<ProvisioningResult> {
-    this.cancelRequest ??= { reason: request.reason.trim(), requestedBy: request.requestedBy };
+  async revokeOnRequest(request: CancelRequest): Promise<ProvisioningResult> {
+    this.progress.cancelRequested ??= { reason: request.reason.trim(), requestedBy: request.requestedBy };
     await condition(() => this.result !== undefined);
-    return this.required(this.result);
+    return invariant(this.result, 'an ended order has its result');
   }
 
   status(): ProvisioningStatus {
+    const progress = this.progress;
+    const optionalTime = (ms: number | undefined) => (ms === undefined ? undefined : isoTime(ms));
     return {
       orderId: this.orderId,
       phase: this.phase,
@@ -496,36 +481,26 @@ class Provisioning {
       resourceType: this.order.ResourceType.Identifier,
       changeType: this.order.ChangeType,
       provisioningState:
-        this.result?.provisioningState ?? (this.ticket === undefined ? 'Pending' : 'Transmitted'),
-      ticket: this.ticket,
-      ticketState: this.lastStatus?.stateLabel,
-      checks: this.checks,
-      failedChecks: this.failedChecks,
-      lastCheckError: this.lastCheckError,
-      lastCheckAt: this.lastCheckAt === undefined ? undefined : isoTime(this.lastCheckAt),
-      nextCheckAt:
-        this.phase === 'waiting' && this.nextCheckAt !== undefined ? isoTime(this.nextCheckAt) : undefined,
-      remindersSent: this.remindersSent,
-      openedAt: this.openedAt === undefined ? undefined : isoTime(this.openedAt),
-      cancelRequested: this.cancelRequest,
-      run: this.runNumber,
+        this.result?.provisioningState ?? (progress.ticket === undefined ? 'Pending' : 'Transmitted'),
+      ticket: progress.ticket,
+      ticketState: progress.lastStatus?.stateLabel,
+      checks: progress.checks,
+      failedChecks: progress.failedChecks,
+      lastCheckError: progress.lastCheckError,
+      lastCheckAt: optionalTime(progress.lastCheckAt),
+      nextCheckAt: this.phase === 'waiting' ? optionalTime(progress.nextCheckAt) : undefined,
+      remindersSent: progress.remindersSent,
+      openedAt: optionalTime(progress.openedAt),
+      cancelRequested: progress.cancelRequested,
+      run: progress.run,
       result: this.result,
     };
   }
+}
 
-  private waitingDetails(ticket: TicketRef, nextCheckAt: number): string {
-    return (
-      `Waiting for ${ticket.table} ${ticket.number} (${this.lastStatus?.stateLabel ?? 'state unknown'}) to be ` +
-      `closed or canceled. Checks made: ${this.checks}; next check ${isoTime(nextCheckAt)}.`
-    );
-  }
-
-  private showDetails(details: string): void {
-    setCurrentDetails(details);
-  }
-
-  private required<T>(value: T | undefined): T {
-    if (value === undefined) throw ApplicationFailure.nonRetryable('Internal state missing', 'InternalError');
-    return value;
-  }
+/** The failure's own message, capped: activity failures wrap the cause that says what ServiceNow answered. */
+function failureMessage(error: unknown): string {
+  if (!(error instanceof Error)) return clip(String(error), MAX_MESSAGE_LENGTH);
+  const cause = (error as { cause?: unknown }).cause;
+  return clip(cause instanceof Error ? cause.message : error.message, MAX_MESSAGE_LENGTH);
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_CONNECTION_LENGTH, MAX_ID_LENGTH, MAX_ORDER_BYTES, utf8Length } from './limits';
 
 /**
  * Identity Manager's provisioning order, the unit of work, as it writes it to order files. Identity Manager
@@ -10,8 +11,6 @@ import { z } from 'zod';
 
 export const CHANGE_TYPES = ['Added', 'Modified', 'Deleted'] as const;
 export type ChangeType = (typeof CHANGE_TYPES)[number];
-
-const MAX_ID_LENGTH = 200;
 
 const id = (what: string) =>
   z
@@ -68,10 +67,13 @@ export const provisioningOrdersListSchema = z.looseObject({
   ProvisioningOrdersList: z.array(z.unknown(), { error: 'must be an array of provisioning orders' }),
 });
 
-const CONNECTION_IDENTIFIER = /^[A-Za-z][A-Za-z0-9.-]*$/;
+export const CONNECTION_IDENTIFIER = /^[A-Za-z][A-Za-z0-9.-]*$/;
 
-/** The workflow's input: plain JSON that any Temporal client can send. */
-export const provisioningInputSchema = z.strictObject({
+/**
+ * The workflow's input as the first release accepted it. Runs started then replay against it: a limit added
+ * later is checked by {@link orderLimitProblems}, which the workflow applies to new runs only (behind a patch).
+ */
+export const provisioningInputShape = z.strictObject({
   connection: z
     .string({ error: 'must be a string (the connection identifier under Connections)' })
     .regex(
@@ -81,7 +83,43 @@ export const provisioningInputSchema = z.strictObject({
   order: provisioningOrderSchema,
 });
 
-export type ProvisioningInput = z.output<typeof provisioningInputSchema>;
+export type ProvisioningInput = z.output<typeof provisioningInputShape>;
+
+/**
+ * The limits of {@link MAX_ID_LENGTH} and friends that the first schema did not enforce, as field-level messages.
+ * Checked once, on arrival, so that nothing the order carries is refused later by a search attribute, a store or
+ * Temporal's payload limit.
+ */
+export function orderLimitProblems(input: ProvisioningInput): string[] {
+  const problems: string[] = [];
+  if (input.connection.length > MAX_CONNECTION_LENGTH) {
+    problems.push(`connection: must be at most ${MAX_CONNECTION_LENGTH} characters`);
+  }
+  const resourceType = input.order.ResourceType;
+  if (resourceType.Identifier.length > MAX_ID_LENGTH) {
+    problems.push(`order.ResourceType.Identifier: must be at most ${MAX_ID_LENGTH} characters`);
+  }
+  for (const side of ['SourceEntityType', 'TargetEntityType'] as const) {
+    const identifier = resourceType[side]?.Identifier;
+    if (identifier !== undefined && identifier.length > MAX_ID_LENGTH) {
+      problems.push(`order.ResourceType.${side}.Identifier: must be at most ${MAX_ID_LENGTH} characters`);
+    }
+  }
+  const bytes = utf8Length(JSON.stringify(input));
+  if (bytes > MAX_ORDER_BYTES) {
+    problems.push(`(input): the order is ${bytes} bytes of JSON; at most ${MAX_ORDER_BYTES} are accepted`);
+  }
+  return problems;
+}
+
+/** The workflow's input: plain JSON that any Temporal client can send, with every limit checked. */
+export const provisioningInputSchema = provisioningInputShape.superRefine((input, context) => {
+  for (const problem of orderLimitProblems(input)) {
+    const [where = '', message = problem] = problem.split(/: (.*)/s);
+    const path = where === '(input)' ? [] : where.split('.');
+    context.addIssue({ code: 'custom', message, path });
+  }
+});
 
 /** Field-level messages, e.g. `order.ChangeType: must be "Added", "Modified" or "Deleted"`. */
 export function describeIssues(error: z.ZodError, prefix = ''): string[] {

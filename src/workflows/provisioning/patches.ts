@@ -1,0 +1,13 @@
+/**
+ * Changes to the commands this workflow issues, each behind `patched(id)` so that runs started by an older
+ * release replay as they ran (test/histories/ holds histories of both sides). When no run of the old side can
+ * be open any more, the check becomes `deprecatePatch(id)`, and later goes.
+ */
+export const Patches = {
+  /** New runs check the order against the limits of src/contract/limits.ts, which the first release did not. */
+  orderLimits: 'order-limits',
+  /** Assignment records cannot be canceled midway and run one after the other: Transmitted never lands last. */
+  recordsInOrder: 'records-in-order',
+  /** A failure after the order was accepted records Errored with its reason before the workflow fails. */
+  recordFailures: 'record-failures',
+} as const;
