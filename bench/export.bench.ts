@@ -26,7 +26,7 @@ import type {
   ExportInput,
   ExportPlan,
   ExportTableInput,
-} from '../src/export/types';
+} from '../src/contract/export';
 import { serviceNowClientPool } from '../src/servicenow/connection';
 
 const USERS = wholeNumber('BENCH_EXPORT_USERS', 100_000);

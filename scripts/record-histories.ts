@@ -27,8 +27,8 @@ import { startOrder } from '../src/client/provisioning';
 import { startSimulator, type SimulatorHandle } from '../src/servicenow/simulator/server';
 import type { CloseOutcome, TicketAction } from '../src/servicenow/simulator/ticketActions';
 import type { provisioningWorkflow } from '../src/workflows';
-import { cancelUpdate, statusQuery, ticketChangedSignal } from '../src/workflows/provisioning/messages';
-import type { TicketRef } from '../src/workflows/provisioning/types';
+import { cancelUpdate, statusQuery, ticketChangedSignal } from '../src/contract/messages';
+import type { TicketRef } from '../src/contract/provisioning';
 import {
   provisioningWorker,
   RESOURCE_TYPES,

@@ -6,7 +6,7 @@ import type {
   OpenedTicket,
   OrderTicketRequest,
   ProvisioningActivities,
-} from '../contract/activities';
+} from '../contract/provisioningActivities';
 import { clip, clipOptional, MAX_FIELD_LENGTH, MAX_NOTES_LENGTH } from '../contract/limits';
 import type { ProvisioningPlan, TicketContent, TicketStatus } from '../contract/provisioning';
 import { renderTicketContent, resolveMapping } from '../provisioning/ticketContent';

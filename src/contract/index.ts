@@ -3,7 +3,7 @@
  * Manager's own Temporal client agree on. Workflow code may import this module (and only this one, besides its
  * own folder): everything here is deterministic, with no Node built-ins and no I/O.
  */
-export * from './activities';
+export * from './provisioningActivities';
 export * from './assignments';
 export * from './limits';
 export * from './messages';

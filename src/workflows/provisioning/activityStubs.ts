@@ -1,5 +1,5 @@
 import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
-import type { ProvisioningActivities } from '../../contract/activities';
+import type { ProvisioningActivities } from '../../contract/provisioningActivities';
 
 /**
  * Steps that must happen (open the ticket, cancel it, record the assignment) retry until they do: a ServiceNow
