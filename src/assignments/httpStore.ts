@@ -1,8 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
+import { clip } from '../contract/limits';
 import { PROVISIONING_STATE_CODES } from '../contract/states';
 import { parseRetryAfter, SecretRedactor } from '../servicenow/errors';
-import type { AssignmentStore, AssignmentTransition, RecordResult } from './store';
+import { isFinalState, type AssignmentStore, type AssignmentTransition, type RecordResult } from './store';
+import { FinalOrders } from './finalOrders';
 import { checkEndpointUrl, HttpExchange, type HttpAnswer } from './httpExchange';
 import { createAuthorizer, type Authorizer, type IdentityManagerAuth } from './identityManagerAuth';
 import { IdentityManagerError } from './identityManagerError';
@@ -27,6 +29,11 @@ export interface HttpAssignmentStoreOptions {
    * is thrown at once for the activity's own retry policy to honour. Default 5 s.
    */
   readonly maxRetryDelayMs?: number;
+  /**
+   * How many orders with a delivered final state this process remembers, so that a later Transmitted for one of
+   * them is not sent (see {@link FinalOrders}). Default 20,000.
+   */
+  readonly rememberedFinalOrders?: number;
   readonly now?: () => Date;
 }
 
@@ -39,17 +46,25 @@ export interface TransitionMessage {
   readonly changeType: AssignmentTransition['changeType'];
   readonly provisioningState: AssignmentTransition['state'];
   readonly provisioningStateCode: number;
+  /**
+   * True for Executed, Verified and Errored. Orders the transitions of one order without comparing clocks: one
+   * with `isFinal: false` never replaces one with `isFinal: true`. Two finals (an operator forcing a result)
+   * are sent in the order they happened, and the later `at` is the newer.
+   */
+  readonly isFinal: boolean;
   readonly ticket: AssignmentTransition['ticket'] | null;
   readonly detail: AssignmentTransition['detail'] | null;
   readonly at: string;
 }
 
+/** Error documents come in many shapes (problem details, OAuth style, ad hoc): each field is read on its own. */
+const optionalText = z.string().optional().catch(undefined);
 const errorDocument = z.object({
-  message: z.string().optional(),
-  error_description: z.string().optional(),
-  title: z.string().optional(),
-  detail: z.string().optional(),
-  error: z.string().optional(),
+  message: optionalText,
+  error_description: optionalText,
+  title: optionalText,
+  detail: optionalText,
+  error: optionalText,
 });
 
 const MAX_SERVER_MESSAGE = 300;
@@ -58,6 +73,10 @@ const MAX_SERVER_MESSAGE = 300;
  * Sends each transition to Identity Manager's API. Safe to repeat: the `Idempotency-Key` header
  * (`<orderId, URL-encoded>:<state>`) lets Identity Manager recognise a retried call, and its 409 Conflict answer counts as
  * "already applied". Retries are short (a few seconds); Temporal's activity retries take over after that.
+ *
+ * Never backwards: once a final state of an order was delivered through this store, a later Transmitted for it
+ * answers `applied: false` without being sent. That memory is per process and bounded ({@link FinalOrders});
+ * Identity Manager must also ignore a Transmitted that follows a final state (`isFinal`, `at`).
  */
 class HttpAssignmentStore implements AssignmentStore {
   private readonly template: UrlTemplate;
@@ -69,6 +88,7 @@ class HttpAssignmentStore implements AssignmentStore {
   private readonly retryDelayMs: number;
   private readonly maxRetryDelayMs: number;
   private readonly now: () => Date;
+  private readonly finalOrders: FinalOrders;
   private closed = false;
 
   constructor(options: HttpAssignmentStoreOptions) {
@@ -80,6 +100,7 @@ class HttpAssignmentStore implements AssignmentStore {
     this.retryDelayMs = options.retryDelayMs ?? 500;
     this.maxRetryDelayMs = options.maxRetryDelayMs ?? 5_000;
     this.now = options.now ?? (() => new Date());
+    this.finalOrders = new FinalOrders(Math.max(1, options.rememberedFinalOrders ?? 20_000));
     this.exchange = new HttpExchange(options.timeoutMs ?? 30_000);
     this.authorizer = createAuthorizer(auth, this.exchange, this.redactor, this.now);
   }
@@ -90,6 +111,8 @@ class HttpAssignmentStore implements AssignmentStore {
     if (!checked.ok) throw invalid(`the transition is not valid: ${checked.problems.join('; ')}`);
     const transition = checked.transition;
     const { orderId, assignmentId, connection, state } = transition;
+    const final = isFinalState(state);
+    if (!final && this.finalOrders.has(orderId)) return { applied: false };
     const url = this.template.render({ orderId, assignmentId, connection, state });
     const body = JSON.stringify(toMessage(transition));
     const what = `${state} of assignment ${assignmentId} (order ${orderId})`;
@@ -97,7 +120,10 @@ class HttpAssignmentStore implements AssignmentStore {
     const key = `${encodeURIComponent(orderId)}:${state}`;
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await this.send(url, body, key, what);
+        const result = await this.send(url, body, key, what);
+        // Applied now or before (409): either way Identity Manager holds this final state.
+        if (final) this.finalOrders.add(orderId);
+        return result;
       } catch (error) {
         const delayMs = this.retryDelay(error, attempt);
         if (delayMs === undefined) throw error;
@@ -184,7 +210,7 @@ class HttpAssignmentStore implements AssignmentStore {
       .redact(said.join(' - '))
       .replace(/\p{Cc}+/gu, ' ')
       .trim();
-    return clean.length > MAX_SERVER_MESSAGE ? `${clean.slice(0, MAX_SERVER_MESSAGE - 1)}…` : clean;
+    return clean === '' ? undefined : clip(clean, MAX_SERVER_MESSAGE);
   }
 }
 
@@ -201,6 +227,7 @@ export function toMessage(transition: AssignmentTransition): TransitionMessage {
     changeType: transition.changeType,
     provisioningState: transition.state,
     provisioningStateCode: PROVISIONING_STATE_CODES[transition.state],
+    isFinal: isFinalState(transition.state),
     ticket: transition.ticket ?? null,
     detail: transition.detail ?? null,
     at: transition.at,

@@ -3,7 +3,7 @@ import { CHANGE_TYPES, describeIssues } from '../contract/order';
 import { CONNECTOR_STATES } from '../contract/states';
 import type { AssignmentTicket, AssignmentTransition, AssignmentView, TransitionDetail } from './store';
 import { LedgerError } from './ledgerError';
-import { detailSchema, transitionSchema } from './transitionSchema';
+import { storedDetailSchema, storedTransitionSchema } from './transitionSchema';
 
 /**
  * Rows as SQLite returns them, and back. What is read is checked again: the file is shared with other
@@ -51,12 +51,12 @@ const rowSchema = z.object({
   ticketNumber: z.string().nullable(),
   ticketSysId: z.string().nullable(),
   ticketState: z.string().nullable(),
-  detail: json(detailSchema).nullable(),
+  detail: json(storedDetailSchema).nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
 
-const storedTransition = json(transitionSchema);
+const storedTransition = json(storedTransitionSchema);
 
 export function toView(row: unknown, file: string): AssignmentView {
   const parsed = rowSchema.safeParse(row);

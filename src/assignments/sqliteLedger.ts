@@ -3,13 +3,14 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
 import { describeIssues } from '../contract/order';
-import { CONNECTOR_STATES, type ConnectorState } from '../contract/states';
-import type {
-  AssignmentQuery,
-  AssignmentTransition,
-  AssignmentView,
-  QueryableAssignmentStore,
-  RecordResult,
+import { CONNECTOR_STATES } from '../contract/states';
+import {
+  isFinalState,
+  type AssignmentQuery,
+  type AssignmentTransition,
+  type AssignmentView,
+  type QueryableAssignmentStore,
+  type RecordResult,
 } from './store';
 import { LedgerError, ledgerFailure } from './ledgerError';
 import { migrateLedger } from './ledgerMigrations';
@@ -27,8 +28,6 @@ export interface LedgerOptions {
 
 export const DEFAULT_LIST_LIMIT = 100;
 export const MAX_LIST_LIMIT = 10_000;
-
-const FINAL_STATES: ReadonlySet<ConnectorState> = new Set(['Executed', 'Verified', 'Errored']);
 
 const querySchema = z
   .strictObject({
@@ -153,7 +152,7 @@ export class SqliteLedger implements QueryableAssignmentStore {
     const current = found === undefined ? undefined : toView(found, this.file);
     if (current !== undefined) {
       this.checkSameOrder(current, transition);
-      if (FINAL_STATES.has(current.state) && !FINAL_STATES.has(transition.state)) return { applied: false };
+      if (isFinalState(current.state) && !isFinalState(transition.state)) return { applied: false };
     }
     const next: AssignmentView = {
       orderId: transition.orderId,

@@ -9,6 +9,13 @@ import type {
 
 export type { AssignmentTicket, AssignmentTransition, RecordResult, TransitionDetail };
 
+/** The states that end an order. Once one is recorded, a Transmitted for the same order is a step backwards. */
+export const FINAL_STATES: ReadonlySet<ConnectorState> = new Set(['Executed', 'Verified', 'Errored']);
+
+export function isFinalState(state: ConnectorState): boolean {
+  return FINAL_STATES.has(state);
+}
+
 /** The Identity Manager side of the connector: where assignment states go. */
 export interface AssignmentStore {
   record(transition: AssignmentTransition): Promise<RecordResult>;

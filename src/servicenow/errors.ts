@@ -17,7 +17,11 @@ export type ServiceNowErrorKind =
   /** JSON, but not the envelope or fields the Table API documents. */
   | 'invalid-response'
   | 'response-too-large'
-  /** The OAuth token endpoint refused the credentials. */
+  /**
+   * The credentials were refused: by the OAuth token endpoint (400, 401, 403), or by the API itself (401: a wrong
+   * Basic password, a token refused again after renewal). Not retryable as such, but fixed by an operator, so
+   * activities keep retrying it (src/activities/failures.ts).
+   */
   | 'auth'
   /** Rows came back that do not match the key searched for (a dropped query term, a mis-configured field). */
   | 'mismatch'

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { inspect } from 'node:util';
+import { ApplicationFailure } from '@temporalio/common';
+import { asMustHappenActivity } from '../../src/activities/failures';
 import {
   createHttpAssignmentStore,
   type HttpAssignmentStoreOptions,
@@ -95,16 +97,18 @@ describe('HTTP assignment store: requests', () => {
       changeType: 'Added',
       provisioningState: 'Executed',
       provisioningStateCode: 8,
+      isFinal: true,
       ticket: step.ticket,
       detail: { closeCode: 'Solved', closedBy: 'fulfiller' },
       at: '2024-05-01T10:00:00.000Z',
     });
   });
 
-  test('Transmitted without ticket or detail sends code 2 and explicit nulls', async () => {
+  test('Transmitted without ticket or detail sends code 2, isFinal false and explicit nulls', async () => {
     await store().record(transition({ orderId: 'order-2', ticket: undefined }));
     const body = im().received.at(-1)?.body as Record<string, unknown>;
     assert.equal(body.provisioningStateCode, 2);
+    assert.equal(body.isFinal, false);
     assert.equal(body.ticket, null);
     assert.equal(body.detail, null);
   });
@@ -369,4 +373,109 @@ describe('HTTP assignment store: failures and retries', () => {
     assert.match(error.message, new RegExp(`POST to ${closed.url} failed \\(ECONNREFUSED\\)`));
     assertNoSecrets(error, [BEARER]);
   });
+});
+
+describe('HTTP assignment store: never backwards', () => {
+  const { im, store } = fixture();
+
+  test('a Transmitted after a delivered final state is not sent, and answers applied: false', async () => {
+    const guarded = store();
+    for (const final of ['Executed', 'Verified', 'Errored'] as const) {
+      const orderId = `final-${final}`;
+      assert.deepEqual(await guarded.record(transition({ orderId, state: final })), { applied: true });
+      const calls = im().requests.length;
+      assert.deepEqual(await guarded.record(transition({ orderId, at: '2024-05-02T00:00:00.000Z' })), {
+        applied: false,
+      });
+      assert.equal(im().requests.length, calls, `the Transmitted after ${final} was not sent`);
+      assert.equal(im().stateOf(orderId), final);
+    }
+  });
+
+  test('a final state Identity Manager already held (409) is remembered too', async () => {
+    await store().record(transition({ orderId: 'final-twice', state: 'Errored' }));
+    const other = store();
+    assert.deepEqual(await other.record(transition({ orderId: 'final-twice', state: 'Errored' })), {
+      applied: false,
+    });
+    const calls = im().requests.length;
+    assert.deepEqual(await other.record(transition({ orderId: 'final-twice' })), { applied: false });
+    assert.equal(im().requests.length, calls);
+  });
+
+  test('a final state that was refused is not remembered: the order is not final anywhere yet', async () => {
+    const refusing = store();
+    im().failNext(1, { kind: 'status', status: 400 });
+    await imFailure(() => refusing.record(transition({ orderId: 'final-refused', state: 'Executed' })));
+    assert.deepEqual(await refusing.record(transition({ orderId: 'final-refused' })), { applied: true });
+    assert.equal(im().stateOf('final-refused'), 'Transmitted');
+  });
+
+  test('the memory is bounded and per process; past it, Identity Manager must refuse the step back', async () => {
+    const small = store({ rememberedFinalOrders: 2 });
+    await small.record(transition({ orderId: 'lru-1', state: 'Executed' }));
+    await small.record(transition({ orderId: 'lru-2', state: 'Executed' }));
+    let calls = im().requests.length;
+    // A hit counts as a use: lru-2 is now the least recently used, and goes when lru-3 arrives.
+    assert.deepEqual(await small.record(transition({ orderId: 'lru-1' })), { applied: false });
+    await small.record(transition({ orderId: 'lru-3', state: 'Executed' }));
+    assert.equal(im().requests.length - calls, 1, 'only the Executed of lru-3 was sent');
+
+    calls = im().requests.length;
+    assert.deepEqual(await small.record(transition({ orderId: 'lru-1' })), { applied: false });
+    assert.deepEqual(await small.record(transition({ orderId: 'lru-3' })), { applied: false });
+    assert.equal(im().requests.length, calls, 'lru-1 and lru-3 are still remembered');
+
+    // Forgotten here, as in a restarted worker: sent, and refused by Identity Manager from `isFinal`.
+    assert.deepEqual(await small.record(transition({ orderId: 'lru-2' })), { applied: false });
+    assert.deepEqual(await store().record(transition({ orderId: 'lru-1' })), { applied: false });
+    assert.equal(im().requests.length - calls, 2);
+    assert.equal(im().stateOf('lru-1'), 'Executed');
+    assert.equal(im().stateOf('lru-2'), 'Executed');
+  });
+});
+
+describe('HTTP assignment store: refusals leave the order waiting', () => {
+  const { im, store } = fixture({ bearerToken: BEARER });
+  const auth = { kind: 'bearer', token: BEARER } as const;
+  const long = `Order rejected for token ${BEARER}: ${'x'.repeat(1_000)}`;
+
+  for (const status of [404, 400, 422, 302]) {
+    test(`HTTP ${status} names the status, assignment and order, caps the text and shows no token`, async () => {
+      const orderId = `refused-${status}`;
+      const refused = store({ auth });
+      const calls = im().requests.length;
+      im().failNext(1, {
+        kind: 'status',
+        status,
+        echoAuthorization: true,
+        body: { message: long },
+        ...(status === 302 && { headers: { Location: `${im().url}/login?token=${BEARER}` } }),
+      });
+      const error = await imFailure(() => refused.record(transition({ orderId, state: 'Executed' })));
+      assert.equal(error.kind, 'http');
+      assert.equal(error.status, status);
+      assert.equal(error.retryable, false);
+      assert.equal(im().requests.length - calls, 1, 'sent once: a refusal is not retried within the call');
+      const prefix = `Identity Manager Executed of assignment 42 (order ${orderId}): HTTP ${status}`;
+      assert.ok(error.message.startsWith(prefix), error.message);
+      if (status === 302) assert.match(error.message, /redirects are not followed: check UrlTemplate/);
+      const said = error.message.slice(error.message.indexOf(': Order rejected') + 2);
+      assert.ok(said.startsWith('Order rejected for token [redacted]'), error.message);
+      assert.ok(said.length <= 300 && said.endsWith('…'), `capped at 300: ${said.length}`);
+      assertNoSecrets(error, [BEARER]);
+
+      // The activity keeps retrying it (the order waits), and the failure shows no token either.
+      const failure = await failureOf(ApplicationFailure, () =>
+        asMustHappenActivity(() => Promise.reject(error)),
+      );
+      assert.equal(failure.nonRetryable, false);
+      assert.equal(failure.type, 'IdentityManagerError');
+      assertNoSecrets(failure, [BEARER]);
+
+      // Once Identity Manager takes it, the same transition goes through.
+      assert.deepEqual(await refused.record(transition({ orderId, state: 'Executed' })), { applied: true });
+      assert.equal(im().stateOf(orderId), 'Executed');
+    });
+  }
 });

@@ -78,14 +78,21 @@ describe('SQLite assignment ledger', () => {
 
   test('no backward move: a Transmitted after a final state is ignored and not kept', async (t) => {
     const ledger = freshLedger(t);
-    await ledger.record(transition({ state: 'Errored', detail: { reason: 'ticket canceled' } }));
-    assert.deepEqual(await ledger.record(transition({ at: '2024-05-02T00:00:00.000Z' })), { applied: false });
-    const [view] = await ledger.list();
-    assert.equal(view?.state, 'Errored');
-    assert.deepEqual(
-      (await ledger.history('order-1')).map((step) => step.state),
-      ['Errored'],
-    );
+    for (const final of ['Errored', 'Executed', 'Verified'] as const) {
+      const orderId = `late-${final}`;
+      await ledger.record(transition({ orderId, state: final, detail: { reason: 'ticket canceled' } }));
+      assert.deepEqual(await ledger.record(transition({ orderId, at: '2024-05-02T00:00:00.000Z' })), {
+        applied: false,
+      });
+      const [view] = await ledger.list({ assignmentId: '42', state: final });
+      assert.equal(view?.orderId, orderId);
+      assert.equal(view.updatedAt, '2024-05-01T10:00:00.000Z');
+      assert.deepEqual(view.detail, { reason: 'ticket canceled' });
+      assert.deepEqual(
+        (await ledger.history(orderId)).map((step) => step.state),
+        [final],
+      );
+    }
   });
 
   test('a different final state after a final state wins, and each is in the history', async (t) => {

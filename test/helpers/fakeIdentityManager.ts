@@ -11,6 +11,9 @@ import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
  * answer the store documents as "already applied" (a state-change API that refuses to apply a change twice).
  * `repeat: 'replay'` answers 200 again instead, as APIs following the IETF Idempotency-Key draft replay the
  * first answer; the store then cannot tell, and reports the repeat as applied. Either way it is kept once.
+ *
+ * Like the Identity Manager the store documents, it never moves an order backwards: a Transmitted for an order
+ * that already holds a final state (`isFinal`) is answered 409 and not kept.
  */
 
 export type Fault =
@@ -70,6 +73,8 @@ export interface FakeIdentityManager {
   /** Every call to the API: repeats, refusals and faults included. */
   readonly requests: ReceivedRequest[];
   readonly tokenRequests: TokenRequest[];
+  /** The provisioning state an order holds, as the accepted transitions left it. */
+  stateOf(orderId: string): string | undefined;
   /** Fails the next `count` calls to the API (token requests are not affected) with `fault`. */
   failNext(count: number, fault: Fault): void;
   /** Makes every token issued so far invalid, as an expiry or revocation on the server's side would. */
@@ -90,6 +95,7 @@ export async function startFakeIdentityManager(
   const faults: Fault[] = [];
   const issued = new Set<string>();
   const accepted = new Set<string>();
+  const states = new Map<string, { state: string; isFinal: boolean }>();
   const hanging = new Set<FastifyRequest>();
 
   app.post('/oauth/token', (request, reply) => {
@@ -174,8 +180,13 @@ export async function startFakeIdentityManager(
         ? reply.send({ status: 'applied' })
         : reply.code(409).send({ message: `transition ${key} was already applied` });
     }
+    const body = call.body as { orderId: string; provisioningState: string; isFinal: boolean };
+    if (states.get(body.orderId)?.isFinal === true && !body.isFinal) {
+      return reply.code(409).send({ message: `order ${body.orderId} already holds a final state` });
+    }
     accepted.add(key);
     received.push(call);
+    states.set(body.orderId, { state: body.provisioningState, isFinal: body.isFinal });
     return reply.send({ status: 'applied' });
   };
   app.route({ method: ['POST', 'PUT', 'PATCH'], url: '/api/*', handler: handleTransition });
@@ -198,6 +209,7 @@ export async function startFakeIdentityManager(
     received,
     requests,
     tokenRequests,
+    stateOf: (orderId) => states.get(orderId)?.state,
     failNext(count, fault) {
       for (let i = 0; i < count; i += 1) faults.push(fault);
     },
@@ -219,6 +231,7 @@ function checkBody(call: ReceivedRequest): string | undefined {
   const missing = REQUIRED_FIELDS.filter((field) => typeof body[field] !== 'string');
   if (typeof body.provisioningState !== 'string') missing.push('provisioningState');
   if (typeof body.provisioningStateCode !== 'number') missing.push('provisioningStateCode');
+  if (typeof body.isFinal !== 'boolean') missing.push('isFinal');
   if (missing.length > 0) return `missing or invalid: ${missing.join(', ')}`;
   const expectedKey = `${encodeURIComponent(String(body.orderId))}:${String(body.provisioningState)}`;
   if (call.idempotencyKey !== expectedKey) return `Idempotency-Key must be ${expectedKey}`;

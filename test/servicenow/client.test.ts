@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { renderings, serviceNowFailure } from '../helpers/serviceNowErrors';
+import { toActivityFailure } from '../../src/activities/failures';
 import {
   ServiceNowClient,
   type CreatedTicket,
@@ -465,16 +466,34 @@ describe('ServiceNow client error kinds, Retry-After and secrets', () => {
   };
   const anyTicket = 'c'.repeat(32);
 
-  test('401 with a wrong password is not retryable', async () => {
+  test('a wrong Basic password on the Table API is an auth error (401) that activities keep retrying', async () => {
+    const wrongPassword = `${ADMIN_PASSWORD}-wrong`;
     const error = await provoke(() =>
       new ServiceNowClient({
         tableApiUrl: fixture.sim.tableApiUrl,
-        credentials: { kind: 'basic', login: 'admin', password: `${ADMIN_PASSWORD}-wrong` },
+        credentials: { kind: 'basic', login: 'admin', password: wrongPassword },
       }).getTicket('incident', anyTicket),
     );
+    assert.equal(error.kind, 'auth');
     assert.equal(error.status, 401);
+    assert.equal(error.operation, 'read');
     assert.equal(error.serviceNowMessage, 'User Not Authenticated');
+    // Asking again with the same password cannot help; an operator fixing it can, and the order must wait.
     assert.equal(error.retryable, false);
+    const encoded = Buffer.from(`admin:${wrongPassword}`).toString('base64');
+    for (const text of renderings(error)) {
+      for (const secret of [wrongPassword, ADMIN_PASSWORD, encoded]) {
+        assert.ok(!text.includes(secret), `secret in: ${text}`);
+      }
+    }
+    const failure = toActivityFailure(error);
+    assert.equal(failure.type, 'ServiceNow.auth');
+    assert.equal(failure.nonRetryable, false);
+    assert.match(
+      failure.message,
+      /ServiceNow read on incident .* failed with HTTP 401: User Not Authenticated/,
+    );
+    assert.ok(!failure.message.includes(wrongPassword));
   });
 
   test('the token endpoint refusing a wrong client secret is an auth error', async () => {
