@@ -6,10 +6,17 @@ import { loadConfig, ConfigError } from './config/load';
 import type { SettingsFile } from './config/schema';
 import { resolveTemporalTarget, type TemporalTarget } from './config/temporalConnection';
 import { createAssignmentStore } from './assignments/createStore';
-import { connectWorker, createConnectorWorker } from './platform/connectorWorker';
+import {
+  connectWorker,
+  createConnectorWorker,
+  resolveWorkerDeployment,
+  type WorkerDeployment,
+} from './platform/connectorWorker';
 import { startHealthServer } from './platform/healthServer';
 
 export interface RunningWorker {
+  /** The deployment name and build id this worker reports (and is routed by, with versioning). */
+  deployment: WorkerDeployment;
   /** Resolves when the worker has stopped (after shutdown() or a fatal error). */
   done: Promise<void>;
   shutdown(): Promise<void>;
@@ -20,6 +27,8 @@ export async function startWorker(
   target: TemporalTarget,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<RunningWorker> {
+  // Before connecting: an unusable build id is a configuration error (exit code 2), not a crash.
+  const deployment = resolveWorkerDeployment(settings, env);
   const connection = await connectWorker(target);
   const assignments = createAssignmentStore(settings);
   const worker = await createConnectorWorker({
@@ -28,6 +37,7 @@ export async function startWorker(
     taskQueue: target.taskQueue,
     settings,
     assignments,
+    deployment,
   });
   const healthPort = env.WORKER_HEALTH_PORT ?? settings.TicketConnector.Worker.HealthPort;
   const health = healthPort === undefined ? undefined : await startHealthServer(worker, Number(healthPort));
@@ -37,12 +47,28 @@ export async function startWorker(
     await connection.close();
   });
   return {
+    deployment,
     done,
     async shutdown() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await done;
     },
   };
+}
+
+/** One start-up line saying which build this is and, with versioning, what makes it receive tasks. */
+export function describeDeployment(deployment: WorkerDeployment, target: TemporalTarget): string {
+  const build =
+    `Worker build "${deployment.buildId}" (from ${deployment.buildIdSource}) ` +
+    `of worker deployment "${deployment.deploymentName}"`;
+  if (!deployment.versioning) {
+    return `${build}; worker versioning off: this worker takes tasks as soon as it polls`;
+  }
+  return (
+    `${build}; worker versioning on (auto-upgrade): this worker takes tasks only while its version is current ` +
+    `or ramping. Make it current with: temporal worker deployment set-current-version ` +
+    `--deployment-name ${deployment.deploymentName} --build-id ${deployment.buildId} --namespace ${target.namespace}`
+  );
 }
 
 async function main(): Promise<void> {
@@ -53,6 +79,7 @@ async function main(): Promise<void> {
     `Worker polling task queue "${target.taskQueue}" in namespace "${target.namespace}" at ${target.address} ` +
       `(config: ${config.file ?? 'embedded defaults'})`,
   );
+  console.log(describeDeployment(running.deployment, target));
   await running.done;
 }
 

@@ -184,11 +184,62 @@ const resourceTypeMappingSchema = z
     message: 'is only used with Table "sc_request"',
   });
 
+/** The server's default `limit.workerBuildIdSize`; names are held to the same so they stay usable in the CLI and UI. */
+const MAX_DEPLOYMENT_PART_LENGTH = 255;
+
+/**
+ * A worker deployment name or build id, with the rules the Temporal server applies when a worker polls (no
+ * leading "__"; no "." or ":" in names). A worker whose polls the server refuses still starts and reports
+ * RUNNING, but never receives a task, so refuse such values here. Whitespace is refused too, as both values
+ * are typed into `temporal worker deployment` commands.
+ */
+function deploymentPart(what: string, forbidden: { pattern: RegExp; message: string }[] = []) {
+  return z
+    .string({ error: `must be a string (expected ${what})` })
+    .trim()
+    .min(1, `must not be empty (expected ${what})`)
+    .max(MAX_DEPLOYMENT_PART_LENGTH, `must be at most ${MAX_DEPLOYMENT_PART_LENGTH} characters`)
+    .refine((value) => !value.startsWith('__'), 'must not start with "__" (reserved by the Temporal server)')
+    .refine((value) => !/[\s\p{Cc}]/u.test(value), 'must not contain spaces or control characters')
+    .superRefine((value, ctx) => {
+      for (const rule of forbidden) {
+        if (rule.pattern.test(value)) ctx.addIssue({ code: 'custom', message: rule.message });
+      }
+    });
+}
+
+/** Checks a build id that does not come from the settings file (SNOW_CONNECTOR_BUILD_ID). */
+export const workerBuildIdSchema = deploymentPart('a build id, e.g. 1.4.0+3f2a9c0');
+
+/**
+ * `TicketConnector.Temporal.Deployment`: which build this worker is. Without `BuildId` the worker uses
+ * SNOW_CONNECTOR_BUILD_ID, else the package version plus the git commit when run from a checkout (see
+ * resolveWorkerDeployment). With `Versioning` false the worker only reports name and build id (they show in
+ * the histories and `temporal worker list`); with true the server routes tasks by deployment version.
+ */
+const deploymentSchema = z.strictObject(
+  {
+    Name: deploymentPart('a worker deployment name, e.g. snow-ticket', [
+      {
+        pattern: /[.:]/,
+        message: 'must not contain "." or ":" (the server writes versions as <name>.<buildId>)',
+      },
+    ]).default('snow-ticket'),
+    BuildId: workerBuildIdSchema.optional(),
+    Versioning: booleanString().default(false),
+  },
+  { error: 'must be a section with Name, BuildId and Versioning' },
+);
+
 const temporalSchema = z.strictObject({
   Address: nonEmpty('host:port of the Temporal frontend').optional(),
   Namespace: nonEmpty('a Temporal namespace').optional(),
   TaskQueue: nonEmpty('a task queue name').default('servicenow-tickets'),
+  // "" counts as unset, as in the reference format: `"BuildId": ""` means the default build id.
+  Deployment: z.preprocess(withoutEmptyStrings, deploymentSchema).default(() => deploymentSchema.parse({})),
 });
+
+export type DeploymentSettings = z.output<typeof deploymentSchema>;
 
 const pollingSchema = z
   .strictObject({
