@@ -228,20 +228,28 @@ export function loadHistoryFile(file: string): RunHistory {
   };
 }
 
-/** The `.json` files of a folder, sorted by name (so `x-run2.json` comes before `x-run10.json`). */
+/** The `.json` files of a folder and its subfolders, sorted by path (so `x-run2.json` comes before `x-run10.json`). */
 export function historyFilesIn(dir: string): string[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch (error) {
-    throw new HistoryError(
-      `${dir}: cannot read the folder (${error instanceof Error ? error.message : String(error)})`,
-    );
-  }
-  return names
-    .filter((name) => name.endsWith('.json') && statSync(path.join(dir, name)).isFile())
-    .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))
-    .map((name) => path.join(dir, name));
+  const files: string[] = [];
+  const walk = (folder: string) => {
+    let names: string[];
+    try {
+      names = readdirSync(folder);
+    } catch (error) {
+      throw new HistoryError(
+        `${folder}: cannot read the folder (${error instanceof Error ? error.message : String(error)})`,
+      );
+    }
+    for (const name of names) {
+      const full = path.join(folder, name);
+      if (statSync(full).isDirectory()) walk(full);
+      else if (name.endsWith('.json')) files.push(full);
+    }
+  };
+  walk(dir);
+  return files.sort((a, b) =>
+    path.relative(dir, a).localeCompare(path.relative(dir, b), 'en', { numeric: true }),
+  );
 }
 
 /** Runs in the order they ran: by the time of their first event (runs of one chain never overlap). */

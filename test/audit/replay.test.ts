@@ -18,6 +18,8 @@ import { createDevServerEnv, workflowBundle } from '../helpers/temporal';
 import { waitFor } from '../helpers/waitFor';
 
 const HISTORIES = path.join(__dirname, '..', 'histories');
+/** The first release's histories, which the edit-based tests below modify. */
+const RELEASE_1 = path.join(HISTORIES, 'release-1');
 /** Scenarios recorded by scripts/record-histories.ts; each must stay covered by at least one file. */
 const SCENARIOS = [
   'closed',
@@ -29,7 +31,7 @@ const SCENARIOS = [
 ] as const;
 
 function committed(name: string): RunHistory {
-  return loadHistoryFile(path.join(HISTORIES, `${name}.json`));
+  return loadHistoryFile(path.join(RELEASE_1, `${name}.json`));
 }
 
 interface JsonEvent {
@@ -40,7 +42,7 @@ interface JsonEvent {
 
 /** A committed history as plain proto JSON, to edit. */
 function historyJson(name: string): { events: JsonEvent[] } {
-  return JSON.parse(readFileSync(path.join(HISTORIES, `${name}.json`), 'utf8')) as { events: JsonEvent[] };
+  return JSON.parse(readFileSync(path.join(RELEASE_1, `${name}.json`), 'utf8')) as { events: JsonEvent[] };
 }
 
 async function runCli(...args: string[]): Promise<void> {
@@ -156,7 +158,7 @@ describe('replay of the committed histories (test/histories)', () => {
   });
 
   test('saving a loaded history gives back the same file', () => {
-    const file = path.join(HISTORIES, 'revoked.json');
+    const file = path.join(RELEASE_1, 'revoked.json');
     assert.equal(historyJSON(loadHistoryFile(file).history), readFileSync(file, 'utf8'));
   });
 
