@@ -8,23 +8,22 @@
  * histories only for new behaviour (README in test/histories/).
  */
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import {
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
-  statSync,
-  unlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { fetchRunHistories, historyJSON } from '../src/audit/histories';
+import { bundledProjectFiles, WORKFLOW_CODE_DIRS, workflowCodeDigest } from '../src/audit/workflowCode';
 import { startOrder } from '../src/client/provisioning';
-import { startSimulator, type SimulatorHandle } from '../src/servicenow/simulator/server';
+import { ADMIN_USER_SYS_ID, startSimulator, type SimulatorHandle } from '../src/servicenow/simulator/server';
 import type { CloseOutcome, TicketAction } from '../src/servicenow/simulator/ticketActions';
 import type { provisioningWorkflow } from '../src/workflows';
 import { cancelUpdate, statusQuery, ticketChangedSignal } from '../src/contract/messages';
@@ -36,7 +35,7 @@ import {
   testOrder,
   type ProvisioningHarness,
 } from '../test/helpers/provisioning';
-import { createTimeSkippingEnv } from '../test/helpers/temporal';
+import { createDevServerEnv, createTimeSkippingEnv, workflowBundle } from '../test/helpers/temporal';
 import { waitFor } from '../test/helpers/waitFor';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -62,8 +61,10 @@ interface ScenarioContext {
   ) => void;
 }
 
-interface Scenario {
+interface ScenarioBase {
   readonly name: string;
+  /** The release whose workflow code recorded it: its files live in test/histories/release-<n>/. */
+  readonly release: number;
   readonly description: string;
   /** The order's assignment id: fixed, so that a scenario's workflow id is the same in every recording. */
   readonly assignmentId: string;
@@ -71,13 +72,24 @@ interface Scenario {
   readonly order?: Record<string, unknown>;
   /** Merged into the test settings' TicketConnector section. */
   readonly settings?: Record<string, unknown>;
-  /** Drives the order to its end and waits for it. */
-  run(context: ScenarioContext): Promise<void>;
+  /**
+   * The dev server instead of the time-skipping one, for scenarios the latter cannot run (it refuses to cancel
+   * an activity that has not started yet).
+   */
+  readonly devServer?: true;
 }
+
+/** Most scenarios act once the order has its ticket; some end the order before it can have one. */
+type Scenario = ScenarioBase &
+  (
+    | { readonly beforeTicket?: false; run(context: ScenarioContext): Promise<void> }
+    | { readonly beforeTicket: true; run(context: Omit<ScenarioContext, 'ticket'>): Promise<void> }
+  );
 
 const scenarios: readonly Scenario[] = [
   {
     name: 'closed',
+    release: 1,
     description:
       'Added incident, checked for three days, closed by a fulfiller, noticed through a ticketChanged signal: Executed.',
     assignmentId: 'audit-closed',
@@ -91,6 +103,7 @@ const scenarios: readonly Scenario[] = [
   },
   {
     name: 'canceled-in-servicenow',
+    release: 1,
     description:
       'Catalog request; ServiceNow fails every call for two hours (failed checks), then a fulfiller cancels the ticket: Errored.',
     assignmentId: 'audit-canceled',
@@ -110,6 +123,7 @@ const scenarios: readonly Scenario[] = [
   },
   {
     name: 'revoked',
+    release: 1,
     description:
       'Revoked before fulfilment with the cancel update (reason and requestedBy): ticket canceled, Errored.',
     assignmentId: 'audit-revoked',
@@ -123,6 +137,7 @@ const scenarios: readonly Scenario[] = [
   },
   {
     name: 'continued-as-new',
+    release: 1,
     description:
       'Checks every 10 minutes for 16 hours: the workflow continues as new when a run passes 500 events, then the ticket is closed: Executed.',
     assignmentId: 'audit-can',
@@ -135,6 +150,7 @@ const scenarios: readonly Scenario[] = [
   },
   {
     name: 'workflow-canceled',
+    release: 1,
     description:
       'The workflow is canceled in Temporal (Web UI or handle.cancel()): the ticket is canceled, the assignment Errored.',
     assignmentId: 'audit-wf-canceled',
@@ -146,6 +162,7 @@ const scenarios: readonly Scenario[] = [
   },
   {
     name: 'reminders',
+    release: 1,
     description:
       'Reminders after one day and then every day while the ticket stays open for three and a half days; closed: Executed.',
     assignmentId: 'audit-reminders',
@@ -159,26 +176,178 @@ const scenarios: readonly Scenario[] = [
       await handle.result();
     },
   },
+  {
+    name: 'closed',
+    release: 2,
+    description:
+      'As in release 1 (closed after three days, noticed through ticketChanged): with the order-limits and records-in-order markers and the ticket content planned once.',
+    assignmentId: 'audit-closed',
+    settings: { Polling: { FirstCheckAfter: '1m', MaxInterval: '12h', BackoffCoefficient: 2, Jitter: 0.1 } },
+    async run({ handle, ticket, sleep, act }) {
+      await sleep(3 * DAY);
+      act(ticket.number, 'close', { notes: 'Access granted in the app' });
+      await handle.signal(ticketChangedSignal, { source: 'servicenow-push' });
+      await handle.result();
+    },
+  },
+  {
+    name: 'continued-as-new',
+    release: 2,
+    description:
+      'Checks every 10 minutes for 16 hours across runs; the carried state names its workflow chain; closed: Executed.',
+    assignmentId: 'audit-can',
+    settings: { Polling: { FirstCheckAfter: '1m', MaxInterval: '10m', BackoffCoefficient: 2, Jitter: 0.1 } },
+    async run({ handle, ticket, sleep, act }) {
+      await sleep(16 * HOUR);
+      act(ticket.number, 'close', { notes: 'Done after a long wait' });
+      await handle.result();
+    },
+  },
+  {
+    name: 'missing-ticket',
+    release: 2,
+    description: 'The ticket is deleted in ServiceNow: three reads miss it, then Errored (ticket-missing).',
+    assignmentId: 'audit-missing',
+    async run({ sim, handle, ticket, sleep }) {
+      await sleep(HOUR);
+      await tableCall(sim, 'DELETE', `${ticket.table}/${ticket.sysId}`);
+      await handle.result();
+    },
+  },
+  {
+    name: 'foreign-ticket',
+    release: 2,
+    description:
+      "The ticket's correlation id is changed to another order's: it is no longer judged, and the order ends Errored (ticket-missing).",
+    assignmentId: 'audit-foreign',
+    async run({ sim, handle, ticket, sleep }) {
+      await sleep(HOUR);
+      await tableCall(sim, 'PATCH', `${ticket.table}/${ticket.sysId}`, { correlation_id: 'another-order' });
+      await handle.result();
+    },
+  },
+  {
+    name: 'refused-cancel',
+    release: 2,
+    description:
+      "Revoked while ServiceNow refuses the cancellation (the connector's write role removed): Errored, the reason says the ticket is left open.",
+    assignmentId: 'audit-refused-cancel',
+    async run({ sim, handle, sleep }) {
+      await sleep(HOUR);
+      const grants = (await tableCall(
+        sim,
+        'GET',
+        `sys_user_has_role?sysparm_query=user=${ADMIN_USER_SYS_ID}&sysparm_fields=sys_id`,
+      )) as { result: { sys_id: string }[] };
+      for (const grant of grants.result) await tableCall(sim, 'DELETE', `sys_user_has_role/${grant.sys_id}`);
+      await handle.executeUpdate(cancelUpdate, {
+        args: [{ reason: 'request withdrawn', requestedBy: 'ops' }],
+      });
+      await handle.result();
+    },
+  },
+  {
+    name: 'cancel-before-plan',
+    release: 2,
+    description:
+      'Canceled in Temporal as soon as it starts, before its ticket is planned: every ticket table is searched, none found, Errored.',
+    assignmentId: 'audit-cancel-before-plan',
+    beforeTicket: true,
+    devServer: true,
+    async run({ handle }) {
+      await handle.cancel();
+      await handle.result().catch(() => undefined);
+    },
+  },
+  {
+    name: 'failed-plan',
+    release: 2,
+    description:
+      'A template error fails the order before any ticket: Errored is recorded with the reason, then the workflow fails.',
+    assignmentId: 'audit-failed-plan',
+    settings: {
+      ResourceTypeMappings: {
+        [RESOURCE_TYPES.incident]: {
+          Connection: 'Sim',
+          CallerId: 'admin',
+          TitleTemplate: '{{#ifCond ChangeType "~=" "Added"}}x{{/ifCond}}',
+          DescriptionTemplate: 'd',
+        },
+      },
+    },
+    beforeTicket: true,
+    async run({ handle }) {
+      await handle.result().catch(() => undefined);
+    },
+  },
+  {
+    name: 'revoked',
+    release: 2,
+    description:
+      "Revoked with the cancel update: the ticket, checked to be the order's, is canceled; Errored.",
+    assignmentId: 'audit-revoked',
+    async run({ handle, sleep }) {
+      await sleep(5 * HOUR);
+      await handle.executeUpdate(cancelUpdate, {
+        args: [{ reason: 'access request withdrawn by the manager', requestedBy: 'jsmith' }],
+      });
+      await handle.result();
+    },
+  },
+  {
+    name: 'workflow-canceled',
+    release: 2,
+    description:
+      'Canceled in Temporal: the ticket is canceled and Errored recorded in a scope that cannot be canceled midway.',
+    assignmentId: 'audit-wf-canceled',
+    async run({ handle, sleep }) {
+      await sleep(2 * HOUR);
+      await handle.cancel();
+      await handle.result().catch(() => undefined);
+    },
+  },
 ];
 
-/**
- * One time-skipping server per scenario: its clock starts at the wall clock's time, whereas a shared server
- * would leap years ahead between scenarios while it skips to the timeouts of the finished ones.
- */
-async function recordScenario(
+/** A Table API call as the simulator's admin; the parsed answer, or undefined for 204. */
+async function tableCall(
   sim: SimulatorHandle,
-  dataDir: string,
-  clock: { offsetMs: number },
-  scenario: Scenario,
-): Promise<string[]> {
-  const env = await createTimeSkippingEnv();
-  clock.offsetMs = 0;
+  method: string,
+  pathAndQuery: string,
+  body?: unknown,
+): Promise<unknown> {
+  const { login, password } = sim.credentials;
+  const response = await fetch(`${sim.tableApiUrl}/${pathAndQuery}`, {
+    method,
+    headers: {
+      Authorization: `Basic ${Buffer.from(`${login}:${password}`).toString('base64')}`,
+      Accept: 'application/json',
+      ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`${method} ${pathAndQuery}: HTTP ${response.status}`);
+  return response.status === 204 ? undefined : response.json();
+}
+
+/**
+ * One Temporal server (time-skipping unless the scenario says otherwise) and one simulator per scenario: the server's clock starts at the wall clock's time
+ * (a shared server would leap years ahead between scenarios while it skips to the timeouts of finished ones),
+ * and a scenario that takes the connector's roles away leaves the next one untouched.
+ */
+async function recordScenario(outDir: string, dataDir: string, scenario: Scenario): Promise<string[]> {
+  const clock = { offsetMs: 0 };
+  const sim = await startSimulator({
+    port: 0,
+    randomSeed: 1,
+    now: () => new Date(Date.now() + clock.offsetMs),
+  });
+  const env = scenario.devServer === true ? await createDevServerEnv() : await createTimeSkippingEnv();
   let harness: ProvisioningHarness | undefined;
   try {
     harness = await provisioningWorker(
       env,
       simulatorSettings(sim, dataDir, scenario.settings),
-      `record-${scenario.name}`,
+      `record-${scenario.release}-${scenario.name}`,
     );
     const { taskQueue } = harness;
     const handle = await harness.worker.runUntil(async () => {
@@ -189,29 +358,37 @@ async function recordScenario(
       });
       const started = await startOrder(env.client, input, { taskQueue });
       const handle = env.client.workflow.getHandle<typeof provisioningWorkflow>(started.workflowId);
-      // Waited for in real time, so that the server's clock stays put until the scenario moves it.
-      const ticket = await waitFor(
-        `the ticket of ${handle.workflowId}`,
-        async () => (await handle.query(statusQuery)).ticket,
-      );
-      await scenario.run({
+      const context = {
         sim,
         handle,
-        ticket,
-        sleep: async (ms) => {
+        sleep: async (ms: number) => {
           await env.sleep(ms);
           clock.offsetMs = (await env.currentTimeMs()) - Date.now();
         },
-        act: (number, action, options = {}) => {
+        act: (
+          number: string,
+          action: TicketAction,
+          options: { outcome?: CloseOutcome; notes?: string } = {},
+        ) => {
           sim.instance.actOnTicket(number, { action, ...options });
         },
-      });
+      };
+      if (scenario.beforeTicket === true) {
+        await scenario.run(context);
+      } else {
+        // Waited for in real time, so that the server's clock stays put until the scenario moves it.
+        const ticket = await waitFor(
+          `the ticket of ${handle.workflowId}`,
+          async () => (await handle.query(statusQuery)).ticket,
+        );
+        await scenario.run({ ...context, ticket });
+      }
       return handle;
     });
     const runs = await fetchRunHistories(env.client, handle.workflowId);
     return runs.map((run, index) => {
       const name = runs.length === 1 ? scenario.name : `${scenario.name}-run${index + 1}`;
-      const file = path.join(OUT_DIR, `${name}.json`);
+      const file = path.join(outDir, `${name}.json`);
       const json = historyJSON(run.history);
       if (Buffer.byteLength(json) > MAX_FILE_BYTES) {
         throw new Error(
@@ -219,16 +396,25 @@ async function recordScenario(
         );
       }
       writeFileSync(file, json);
-      return `${path.basename(file)} (${run.history.events?.length ?? 0} events)`;
+      return path.basename(file);
     });
   } finally {
     await env.teardown();
     await harness?.ledger.close();
+    await sim.close();
   }
 }
 
-/** Which code recorded the histories: the commit, whether the workflow code differed from it, and its digest. */
-function codeVersion(): { commit: string; workflowDigest: string; workflowChanged: boolean; sdk: string } {
+/** Which code recorded a scenario: the commit, whether the workflow code differed from it, and its digest. */
+interface CodeVersion {
+  readonly commit: string;
+  readonly workflowChanged: boolean;
+  readonly workflowDigest: string;
+  readonly sdk: string;
+  readonly recordedOn: string;
+}
+
+async function codeVersion(): Promise<CodeVersion> {
   const git = (...args: string[]) => {
     try {
       return execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
@@ -236,18 +422,8 @@ function codeVersion(): { commit: string; workflowDigest: string; workflowChange
       return '';
     }
   };
-  const workflowDir = path.join(ROOT, 'src', 'workflows');
-  const files: string[] = [];
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir).sort()) {
-      const full = path.join(dir, name);
-      if (statSync(full).isDirectory()) walk(full);
-      else if (name.endsWith('.ts')) files.push(full);
-    }
-  };
-  walk(workflowDir);
-  const digest = createHash('sha256');
-  for (const file of files) digest.update(path.relative(ROOT, file)).update('\0').update(readFileSync(file));
+  // Exactly what runs in the workflow sandbox: the bundle's own files, shared contract included.
+  const files = bundledProjectFiles((await workflowBundle()).code);
   const sdk = (
     JSON.parse(readFileSync(require.resolve('@temporalio/worker/package.json'), 'utf8')) as {
       version: string;
@@ -255,40 +431,44 @@ function codeVersion(): { commit: string; workflowDigest: string; workflowChange
   ).version;
   return {
     commit: git('rev-parse', '--short', 'HEAD') || 'unknown',
-    workflowChanged: git('status', '--porcelain', '--', 'src/workflows') !== '',
-    workflowDigest: digest.digest('hex').slice(0, 16),
+    workflowChanged: git('status', '--porcelain', '--', ...WORKFLOW_CODE_DIRS) !== '',
+    workflowDigest: workflowCodeDigest(ROOT, files),
     sdk,
+    recordedOn: new Date().toISOString().slice(0, 10),
   };
 }
 
-function readme(recorded: { scenario: Scenario; files: string[] }[]): string {
-  const version = codeVersion();
+/** What `recorded.manifest` in a release folder keeps per scenario, so that adding one keeps the others' record. */
+type Manifest = Record<
+  string,
+  { readonly files: readonly string[]; readonly description: string } & CodeVersion
+>;
+
+function readme(release: number, manifest: Manifest): string {
   const lines = [
-    '# Recorded workflow histories',
+    `# Recorded workflow histories: release ${release}`,
     '',
     'Histories of the provisioning workflow, one JSON file per run, in the format of',
     '`temporal workflow show --output json` and of the Web UI download (`historyFromJSON` reads them).',
-    '`test/audit/replay.test.ts` replays every one of them against the current workflow code, and',
-    '`test/audit/timeline.test.ts` builds audit timelines from them.',
+    '`test/audit/replay.test.ts` replays every file under `test/histories/` against the current workflow code.',
     '',
     '**Never regenerate these histories to make a replay test pass after a workflow change.** They stand for',
     'workflows already running in production: a replay failure means the change would break them. Keep the',
     "old behaviour for histories that reached that point with `patched('<change-id>')` (and `deprecatePatch`",
-    'once no such workflow is left), then _add_ histories for the new behaviour. Regenerate them all only when',
-    'no workflow recorded by older code can still be running (a new task queue, a new workflow type).',
+    'once no such workflow is left), then record the new behaviour as scenarios of the next release',
+    '(`npm run histories:record -- --release <n>`; `--add` records scenarios missing from an existing folder).',
     '',
-    'Recorded by `npm run histories:record` (`scripts/record-histories.ts`): time-skipping test server,',
-    'ServiceNow simulator, a real worker with the connector activities and a SQLite ledger.',
+    'Recorded by `scripts/record-histories.ts`: time-skipping test server, ServiceNow simulator, a real worker',
+    'with the connector activities and a SQLite ledger. The digest is sha-256 over the files bundled into the',
+    'workflow code (src/workflows and src/contract), first 16 hex digits.',
     '',
-    `- Code: commit ${version.commit}${version.workflowChanged ? ' with uncommitted changes to src/workflows' : ''}, ` +
-      `src/workflows digest ${version.workflowDigest} (sha-256 of src/workflows/**/*.ts, first 16 hex digits)`,
-    `- Temporal TypeScript SDK ${version.sdk}`,
-    `- Recorded on ${new Date().toISOString().slice(0, 10)}`,
-    '',
-    '| scenario | files | what happens |',
-    '| -------- | ----- | ------------ |',
-    ...recorded.map(
-      ({ scenario, files }) => `| ${scenario.name} | ${files.join('<br>')} | ${scenario.description} |`,
+    '| scenario | files | what happens | recorded by |',
+    '| -------- | ----- | ------------ | ----------- |',
+    ...Object.entries(manifest).map(
+      ([name, entry]) =>
+        `| ${name} | ${entry.files.join('<br>')} | ${entry.description} | commit ${entry.commit}` +
+        `${entry.workflowChanged ? ' (uncommitted workflow changes)' : ''}, digest ${entry.workflowDigest}, ` +
+        `SDK ${entry.sdk}, ${entry.recordedOn} |`,
     ),
     '',
     'A workflow that continued as new has one file per run (`<scenario>-runN.json`), in run order.',
@@ -297,33 +477,57 @@ function readme(recorded: { scenario: Scenario; files: string[] }[]): string {
   return lines.join('\n');
 }
 
+function parseArguments(): { release: number; add: boolean } {
+  const latest = Math.max(...scenarios.map((scenario) => scenario.release));
+  const args = process.argv.slice(2);
+  const releaseAt = args.indexOf('--release');
+  const release = releaseAt === -1 ? latest : Number(args[releaseAt + 1]);
+  const unknown = args.filter(
+    (arg, index) => arg !== '--add' && arg !== '--release' && index !== releaseAt + 1,
+  );
+  if (
+    !Number.isInteger(release) ||
+    !scenarios.some((scenario) => scenario.release === release) ||
+    unknown.length > 0
+  ) {
+    throw new Error(`usage: record-histories [--release <1..${latest}>] [--add]`);
+  }
+  return { release, add: args.includes('--add') };
+}
+
 async function main(): Promise<void> {
-  if (process.argv.length > 2) {
-    // One recording for all: the README names the code that recorded every file.
-    throw new Error('record-histories takes no arguments: it records every scenario');
+  const { release, add } = parseArguments();
+  const outDir = path.join(OUT_DIR, `release-${release}`);
+  mkdirSync(outDir, { recursive: true });
+  const manifestFile = path.join(outDir, 'recorded.manifest');
+  const manifest: Manifest = existsSync(manifestFile)
+    ? (JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest)
+    : {};
+  const existing = readdirSync(outDir).filter(
+    (name) => name.endsWith('.json') && name !== 'recorded.manifest',
+  );
+  if (existing.length > 0 && !add) {
+    throw new Error(
+      `${path.relative(ROOT, outDir)} already holds histories: they stand for running workflows and are never ` +
+        'recorded again. Use --add to record only the scenarios it lacks.',
+    );
   }
-  mkdirSync(OUT_DIR, { recursive: true });
-  for (const name of readdirSync(OUT_DIR)) {
-    if (name.endsWith('.json')) unlinkSync(path.join(OUT_DIR, name));
-  }
+  const version = await codeVersion();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'record-histories-'));
-  const clock = { offsetMs: 0 };
-  const sim = await startSimulator({
-    port: 0,
-    randomSeed: 1,
-    now: () => new Date(Date.now() + clock.offsetMs),
-  });
-  const recorded: { scenario: Scenario; files: string[] }[] = [];
   try {
-    for (const scenario of scenarios) {
-      const files = await recordScenario(sim, dataDir, clock, scenario);
+    for (const scenario of scenarios.filter((candidate) => candidate.release === release)) {
+      const recorded = [`${scenario.name}.json`, `${scenario.name}-run1.json`].some((file) =>
+        existing.includes(file),
+      );
+      if (Object.hasOwn(manifest, scenario.name) || recorded) continue;
+      const files = await recordScenario(outDir, dataDir, scenario);
       console.log(`${scenario.name}: ${files.join(', ')}`);
-      recorded.push({ scenario, files: files.map((file) => file.replace(/ \(.*$/, '')) });
+      manifest[scenario.name] = { files, description: scenario.description, ...version };
+      writeFileSync(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
     }
-    writeFileSync(path.join(OUT_DIR, 'README.md'), readme(recorded));
-    console.log(`Histories written to ${path.relative(ROOT, OUT_DIR)}/`);
+    writeFileSync(path.join(outDir, 'README.md'), readme(release, manifest));
+    console.log(`Histories written to ${path.relative(ROOT, outDir)}/`);
   } finally {
-    await sim.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -10,6 +10,7 @@ import { replayHistories, replayHistory, summarise } from '../../src/audit/repla
 import { registerAuditCommands } from '../../src/cli/auditCommands';
 import { CliError } from '../../src/cli/errors';
 import { startOrder } from '../../src/client/provisioning';
+import { PROVISIONING_WORKFLOW_TYPE } from '../../src/contract/names';
 import type { provisioningWorkflow } from '../../src/workflows';
 import { statusQuery, ticketChangedSignal } from '../../src/contract/messages';
 import { tempDir, writeJson } from '../helpers/files';
@@ -20,15 +21,28 @@ import { waitFor } from '../helpers/waitFor';
 const HISTORIES = path.join(__dirname, '..', 'histories');
 /** The first release's histories, which the edit-based tests below modify. */
 const RELEASE_1 = path.join(HISTORIES, 'release-1');
-/** Scenarios recorded by scripts/record-histories.ts; each must stay covered by at least one file. */
-const SCENARIOS = [
-  'closed',
-  'canceled-in-servicenow',
-  'revoked',
-  'continued-as-new',
-  'workflow-canceled',
-  'reminders',
-] as const;
+/** Scenarios recorded by scripts/record-histories.ts, per release folder; each must stay covered. */
+const SCENARIOS: Readonly<Record<string, readonly string[]>> = {
+  'release-1': [
+    'closed',
+    'canceled-in-servicenow',
+    'revoked',
+    'continued-as-new',
+    'workflow-canceled',
+    'reminders',
+  ],
+  'release-2': [
+    'closed',
+    'continued-as-new',
+    'missing-ticket',
+    'foreign-ticket',
+    'refused-cancel',
+    'cancel-before-plan',
+    'failed-plan',
+    'revoked',
+    'workflow-canceled',
+  ],
+};
 
 function committed(name: string): RunHistory {
   return loadHistoryFile(path.join(RELEASE_1, `${name}.json`));
@@ -72,11 +86,13 @@ describe('replay of the committed histories (test/histories)', () => {
 
   test('every committed history replays against the current workflow code', async () => {
     const files = historyFilesIn(HISTORIES);
-    for (const scenario of SCENARIOS) {
-      assert.ok(
-        files.some((file) => path.basename(file).startsWith(scenario)),
-        `a history of the ${scenario} scenario is committed (npm run histories:record)`,
-      );
+    for (const [release, scenarios] of Object.entries(SCENARIOS)) {
+      for (const scenario of scenarios) {
+        assert.ok(
+          files.some((file) => path.relative(HISTORIES, file).startsWith(`${release}${path.sep}${scenario}`)),
+          `a history of the ${scenario} scenario of ${release} is committed (npm run histories:record)`,
+        );
+      }
     }
     const outcomes = await replayHistories(files.map(loadHistoryFile), { workflowBundle: current });
     assert.equal(outcomes.length, files.length, 'one result per history file');
@@ -85,7 +101,7 @@ describe('replay of the committed histories (test/histories)', () => {
         outcome.status,
         'ok',
         `${outcome.source} does not replay: ${outcome.message}\n` +
-          'A workflow change broke running workflows: guard it with patched() (see test/histories/README.md); ' +
+          'A workflow change broke running workflows: guard it with patched() (see README, "Audits and replay"); ' +
           'do not re-record the histories to make this pass.',
       );
     }
@@ -95,6 +111,25 @@ describe('replay of the committed histories (test/histories)', () => {
       nondeterministic: 0,
       failed: 0,
     });
+  });
+
+  test('a run started before the order limits replays even when its order breaks them', async () => {
+    // The first release did not limit ResourceType.Identifier; new runs refuse 5,000 characters on arrival,
+    // but a run already in flight with such an order must replay as it ran.
+    const edited = historyJson('closed');
+    const started = edited.events[0] as unknown as {
+      workflowExecutionStartedEventAttributes: { input: { payloads: { data: string }[] } };
+    };
+    const payload = started.workflowExecutionStartedEventAttributes.input.payloads[0];
+    assert.ok(payload !== undefined);
+    const input = JSON.parse(Buffer.from(payload.data, 'base64').toString('utf8')) as {
+      order: { ResourceType: { Identifier: string } };
+    };
+    input.order.ResourceType.Identifier = 'x'.repeat(5_000);
+    payload.data = Buffer.from(JSON.stringify(input)).toString('base64');
+    const run = loadHistoryFile(writeJson(tempDir(), 'closed-long-identifier.json', edited));
+    const outcome = await replayHistory(run, { workflowBundle: current });
+    assert.equal(outcome.status, 'ok', outcome.message);
   });
 
   test('the test can fail: a workflow that starts a timer first is non-deterministic on a committed history', async () => {
@@ -229,7 +264,7 @@ describe('snow-ticket replay --query (dev server, visibility)', () => {
 
   test('replays the executions a visibility query lists, within --limit', async () => {
     const ids = [await fulfilledOrder(), await fulfilledOrder()];
-    const query = `WorkflowType = 'provisioningWorkflow' AND TaskQueue = '${taskQueue}'`;
+    const query = `WorkflowType = '${PROVISIONING_WORKFLOW_TYPE}' AND TaskQueue = '${taskQueue}'`;
     // Visibility is eventually consistent: wait until both are listed.
     await waitFor('both executions to be listed', async () => {
       const listed: string[] = [];

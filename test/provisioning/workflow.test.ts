@@ -8,6 +8,7 @@ import { TicketNumber as TicketNumberKey } from '../../src/contract/searchAttrib
 import type { TicketSummary } from '../../src/servicenow/simulator/instance';
 import type { CloseOutcome, TicketAction } from '../../src/servicenow/simulator/ticketActions';
 import type { provisioningWorkflow } from '../../src/workflows';
+import { PROVISIONING_WORKFLOW_TYPE } from '../../src/contract/names';
 import { cancelUpdate, statusQuery, ticketChangedSignal } from '../../src/contract/messages';
 import {
   type ProvisioningHarness,
@@ -365,7 +366,7 @@ describe('provisioning workflow (time-skipping server, simulator over HTTP, SQLi
 
   test('a bad order sent straight to the workflow fails at once, non-retryable', async () => {
     const input = testOrder();
-    const handle = await fixture.env.client.workflow.start('provisioningWorkflow', {
+    const handle = await fixture.env.client.workflow.start(PROVISIONING_WORKFLOW_TYPE, {
       taskQueue: main.taskQueue,
       workflowId: `bad-order-${orderWorkflowId(input)}`.slice(0, 100),
       args: [{ connection: input.connection, order: { ...input.order, AssignedResourceTypeId: '' } }],
