@@ -227,8 +227,10 @@ describe('carried state on a cron schedule (dev server)', () => {
         const continued =
           history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId;
         if ((continued ?? '') === '') return undefined;
-        return history.events?.find((event) => event.workflowExecutionFailedEventAttributes != null)
-          ?.workflowExecutionFailedEventAttributes?.failure?.message ?? undefined;
+        return (
+          history.events?.find((event) => event.workflowExecutionFailedEventAttributes != null)
+            ?.workflowExecutionFailedEventAttributes?.failure?.message ?? undefined
+        );
       });
       assert.match(failure, /orders never run on a cron schedule/);
       assert.equal(fixture.sim.instance.ticket(ticket.number)?.record.active, 'true');
