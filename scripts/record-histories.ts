@@ -86,20 +86,59 @@ type Scenario = ScenarioBase &
     | { readonly beforeTicket: true; run(context: Omit<ScenarioContext, 'ticket'>): Promise<void> }
   );
 
+/** Scenario bodies recorded by more than one release: the same story, told by each release's code. */
+type ScenarioStory = Pick<ScenarioBase, 'assignmentId' | 'settings'> & {
+  run(context: ScenarioContext): Promise<void>;
+};
+
+const closedAfterThreeDays: ScenarioStory = {
+  assignmentId: 'audit-closed',
+  settings: { Polling: { FirstCheckAfter: '1m', MaxInterval: '12h', BackoffCoefficient: 2, Jitter: 0.1 } },
+  async run({ handle, ticket, sleep, act }) {
+    await sleep(3 * DAY);
+    act(ticket.number, 'close', { notes: 'Access granted in the app' });
+    await handle.signal(ticketChangedSignal, { source: 'servicenow-push' });
+    await handle.result();
+  },
+};
+
+const openForSixteenHours: ScenarioStory = {
+  assignmentId: 'audit-can',
+  settings: { Polling: { FirstCheckAfter: '1m', MaxInterval: '10m', BackoffCoefficient: 2, Jitter: 0.1 } },
+  async run({ handle, ticket, sleep, act }) {
+    await sleep(16 * HOUR);
+    act(ticket.number, 'close', { notes: 'Done after a long wait' });
+    await handle.result();
+  },
+};
+
+const revokedAfterFiveHours: ScenarioStory = {
+  assignmentId: 'audit-revoked',
+  async run({ handle, sleep }) {
+    await sleep(5 * HOUR);
+    await handle.executeUpdate(cancelUpdate, {
+      args: [{ reason: 'access request withdrawn by the manager', requestedBy: 'jsmith' }],
+    });
+    await handle.result();
+  },
+};
+
+const canceledInTemporal: ScenarioStory = {
+  assignmentId: 'audit-wf-canceled',
+  async run({ handle, sleep }) {
+    await sleep(2 * HOUR);
+    await handle.cancel();
+    await handle.result().catch(() => undefined);
+  },
+};
+
 const scenarios: readonly Scenario[] = [
   {
     name: 'closed',
     release: 1,
     description:
       'Added incident, checked for three days, closed by a fulfiller, noticed through a ticketChanged signal: Executed.',
-    assignmentId: 'audit-closed',
-    settings: { Polling: { FirstCheckAfter: '1m', MaxInterval: '12h', BackoffCoefficient: 2, Jitter: 0.1 } },
-    async run({ handle, ticket, sleep, act }) {
-      await sleep(3 * DAY);
-      act(ticket.number, 'close', { notes: 'Access granted in the app' });
-      await handle.signal(ticketChangedSignal, { source: 'servicenow-push' });
-      await handle.result();
-    },
+    ...closedAfterThreeDays,
   },
   {
     name: 'canceled-in-servicenow',
@@ -126,39 +165,21 @@ const scenarios: readonly Scenario[] = [
     release: 1,
     description:
       'Revoked before fulfilment with the cancel update (reason and requestedBy): ticket canceled, Errored.',
-    assignmentId: 'audit-revoked',
-    async run({ handle, sleep }) {
-      await sleep(5 * HOUR);
-      await handle.executeUpdate(cancelUpdate, {
-        args: [{ reason: 'access request withdrawn by the manager', requestedBy: 'jsmith' }],
-      });
-      await handle.result();
-    },
+    ...revokedAfterFiveHours,
   },
   {
     name: 'continued-as-new',
     release: 1,
     description:
       'Checks every 10 minutes for 16 hours: the workflow continues as new when a run passes 500 events, then the ticket is closed: Executed.',
-    assignmentId: 'audit-can',
-    settings: { Polling: { FirstCheckAfter: '1m', MaxInterval: '10m', BackoffCoefficient: 2, Jitter: 0.1 } },
-    async run({ handle, ticket, sleep, act }) {
-      await sleep(16 * HOUR);
-      act(ticket.number, 'close', { notes: 'Done after a long wait' });
-      await handle.result();
-    },
+    ...openForSixteenHours,
   },
   {
     name: 'workflow-canceled',
     release: 1,
     description:
       'The workflow is canceled in Temporal (Web UI or handle.cancel()): the ticket is canceled, the assignment Errored.',
-    assignmentId: 'audit-wf-canceled',
-    async run({ handle, sleep }) {
-      await sleep(2 * HOUR);
-      await handle.cancel();
-      await handle.result().catch(() => undefined);
-    },
+    ...canceledInTemporal,
   },
   {
     name: 'reminders',
@@ -181,27 +202,14 @@ const scenarios: readonly Scenario[] = [
     release: 2,
     description:
       'As in release 1 (closed after three days, noticed through ticketChanged): with the order-limits and records-in-order markers and the ticket content planned once.',
-    assignmentId: 'audit-closed',
-    settings: { Polling: { FirstCheckAfter: '1m', MaxInterval: '12h', BackoffCoefficient: 2, Jitter: 0.1 } },
-    async run({ handle, ticket, sleep, act }) {
-      await sleep(3 * DAY);
-      act(ticket.number, 'close', { notes: 'Access granted in the app' });
-      await handle.signal(ticketChangedSignal, { source: 'servicenow-push' });
-      await handle.result();
-    },
+    ...closedAfterThreeDays,
   },
   {
     name: 'continued-as-new',
     release: 2,
     description:
       'Checks every 10 minutes for 16 hours across runs; the carried state names its workflow chain; closed: Executed.',
-    assignmentId: 'audit-can',
-    settings: { Polling: { FirstCheckAfter: '1m', MaxInterval: '10m', BackoffCoefficient: 2, Jitter: 0.1 } },
-    async run({ handle, ticket, sleep, act }) {
-      await sleep(16 * HOUR);
-      act(ticket.number, 'close', { notes: 'Done after a long wait' });
-      await handle.result();
-    },
+    ...openForSixteenHours,
   },
   {
     name: 'missing-ticket',
@@ -285,26 +293,14 @@ const scenarios: readonly Scenario[] = [
     release: 2,
     description:
       "Revoked with the cancel update: the ticket, checked to be the order's, is canceled; Errored.",
-    assignmentId: 'audit-revoked',
-    async run({ handle, sleep }) {
-      await sleep(5 * HOUR);
-      await handle.executeUpdate(cancelUpdate, {
-        args: [{ reason: 'access request withdrawn by the manager', requestedBy: 'jsmith' }],
-      });
-      await handle.result();
-    },
+    ...revokedAfterFiveHours,
   },
   {
     name: 'workflow-canceled',
     release: 2,
     description:
       'Canceled in Temporal: the ticket is canceled and Errored recorded in a scope that cannot be canceled midway.',
-    assignmentId: 'audit-wf-canceled',
-    async run({ handle, sleep }) {
-      await sleep(2 * HOUR);
-      await handle.cancel();
-      await handle.result().catch(() => undefined);
-    },
+    ...canceledInTemporal,
   },
 ];
 
