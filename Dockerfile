@@ -16,7 +16,11 @@ RUN npm run build
 
 # ---- runtime: production dependencies and compiled output only ----------------------------------------
 FROM ${NODE_IMAGE} AS runtime
+# The worker's build id for worker versioning (`docker compose build --build-arg BUILD_ID=$(git rev-parse
+# --short HEAD)`); empty means the package version, which is enough only while Versioning is off.
+ARG BUILD_ID=
 ENV NODE_ENV=production
+ENV SNOW_CONNECTOR_BUILD_ID=${BUILD_ID}
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force

@@ -58,6 +58,8 @@ for (const [name, create] of [
       const result = await runSelfCheck(env, `self-check-${name.replace(/\W+/g, '-')}`);
       assert.equal(result.taskQueue, `self-check-${name.replace(/\W+/g, '-')}`);
       assert.equal(result.worker.version, version);
+      assert.equal(result.worker.deploymentName, 'snow-ticket', 'the worker says which deployment ran it');
+      assert.match(result.worker.buildId ?? '', new RegExp(`^${version.replace(/\./g, '\\.')}`));
       assert.deepEqual(result.worker.connections, ['Primary']);
       assert.equal(result.worker.activityTaskQueue, result.taskQueue);
       // Only identifiers cross into the history: credentials stay in the worker.

@@ -9,6 +9,8 @@ import { createProvisioningActivities } from './provisioning';
 export interface ActivityDependencies {
   settings: SettingsFile;
   version: string;
+  /** The worker's deployment name and build id, reported by describeWorker. */
+  build?: { deploymentName: string; buildId: string };
   assignments: AssignmentStore;
   /** ServiceNow client per connection; by default built from the settings' Connections. */
   serviceNow?: (connection: string) => ServiceNowClient;

@@ -94,7 +94,12 @@ export async function createConnectorWorker(options: ConnectorWorkerOptions): Pr
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    activities: createActivities({ settings: options.settings, version, assignments: options.assignments }),
+    activities: createActivities({
+      settings: options.settings,
+      version,
+      build: { deploymentName: deployment.deploymentName, buildId: deployment.buildId },
+      assignments: options.assignments,
+    }),
     // Export activities heartbeat every page; the CLI's progress bars read the server's copy, so it must be fresh.
     maxHeartbeatThrottleInterval: '2 seconds',
     workerDeploymentOptions: workerDeploymentOptions(deployment),

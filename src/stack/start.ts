@@ -116,7 +116,7 @@ async function main(): Promise<void> {
           ]
         : [`  ServiceNow:      ${Object.keys(config.settings.Connections).join(', ')}`]),
       `  Search attributes: ${added.length > 0 ? `registered ${added.join(', ')}` : 'already registered'}`,
-      `  Self-check:      worker ${check.worker.version} ran workflow ${check.workflowId}`,
+      `  Self-check:      worker ${check.worker.version} (build ${check.worker.buildId ?? 'unknown'}) ran workflow ${check.workflowId}`,
       ...(simulator
         ? [
             `  First order:     npx snow-ticket provision examples/order.json (${DEMO_RESOURCE_TYPE} on ${SIMULATOR_CONNECTION_ID}),`,
