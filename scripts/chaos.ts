@@ -4,33 +4,11 @@
  * the list of violations if any invariant fails. See scripts/chaos/run.ts.
  */
 import { rmSync } from 'node:fs';
-import { InvalidArgumentError, Option, program } from 'commander';
-import { msToNumber } from '@temporalio/common/lib/time';
+import { Option, program } from 'commander';
+import { duration, wholeNumber } from '../src/cli/cliOutput';
 import { formatFigures } from './chaos/figures';
 import { randomSeed } from './chaos/random';
 import { runChaos } from './chaos/run';
-
-function count(min: number, max: number) {
-  return (value: string): number => {
-    const parsed = Number(value);
-    if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
-      throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
-    }
-    return parsed;
-  };
-}
-
-function duration(value: string): number {
-  let ms: number;
-  try {
-    ms = msToNumber(value.trim() as Parameters<typeof msToNumber>[0]);
-  } catch {
-    ms = Number.NaN;
-  }
-  if (!Number.isFinite(ms) || ms <= 0)
-    throw new InvalidArgumentError('expected a duration such as 90s or 20m');
-  return ms;
-}
 
 interface CliOptions {
   orders: number;
@@ -44,12 +22,12 @@ interface CliOptions {
 program
   .name('npm run chaos --')
   .description('run orders through the connector while killing its worker and restarting Temporal')
-  .option('--orders <n>', 'orders to send', count(1, 100_000), 300)
-  .option('--kills <n>', 'worker SIGKILLs while orders are in flight', count(0, 100), 3)
+  .option('--orders <n>', 'orders to send', wholeNumber(1, 100_000), 300)
+  .option('--kills <n>', 'worker SIGKILLs while orders are in flight', wholeNumber(0, 100), 3)
   .option(
     '--server-restarts <n>',
     'Temporal dev server restarts while orders are in flight',
-    count(0, 100),
+    wholeNumber(0, 100),
     1,
   )
   .addOption(
@@ -57,7 +35,7 @@ program
       .argParser(duration)
       .default(20 * 60_000, '20m'),
   )
-  .addOption(new Option('--seed <n>', 'seed of every random choice').argParser(count(0, 2 ** 31)))
+  .addOption(new Option('--seed <n>', 'seed of every random choice').argParser(wholeNumber(0, 2 ** 31)))
   .option('--keep', 'keep the run folder (logs, databases, order files) even when no invariant failed')
   .addHelpText(
     'after',

@@ -1,5 +1,5 @@
 import type { Disruption } from './disruptions';
-import { resumedAfter, type OrderHistory } from './histories';
+import { lostWorkResumedAfter, resumedAfter, type OrderHistory } from './histories';
 import type { CheckReport, OrderRun } from './invariants';
 import type { RequestCounts } from './simulatorAdmin';
 import { seconds } from './timing';
@@ -16,6 +16,12 @@ export interface Recovery {
   readonly slowest?: string;
   /** Touched orders that never made progress again. */
   readonly neverResumed: number;
+  /**
+   * Orders whose work was lost (an activity or workflow task timed out with the worker or server) and the
+   * longest time from the new worker polling (or the server answering) to that work being picked up again:
+   * the crash's own cost, without retry backoffs of faults the simulator injected meanwhile.
+   */
+  readonly lostWork: { readonly orders: number; readonly maxMs?: number; readonly slowest?: string };
 }
 
 export interface ChaosFigures {
@@ -59,6 +65,7 @@ export function recoveryFrom(
   disruption: Disruption,
   runs: readonly OrderRun[],
   histories: ReadonlyMap<string, OrderHistory>,
+  nextDisruptionAt?: number,
 ): Recovery {
   const touched = runs.filter(
     (run) => run.startMs < disruption.at && (run.closeMs === undefined || run.closeMs > disruption.at),
@@ -74,9 +81,30 @@ export function recoveryFrom(
     (last, delay) => (last === undefined || delay.ms > last.ms ? delay : last),
     undefined,
   );
+  const next = (history: OrderHistory | undefined) =>
+    history?.lostWorkResumedAt.find((at) => at > disruption.at);
+  const lost = touched.flatMap((run) => {
+    const history = histories.get(run.workflowId);
+    const at = next(history);
+    // Only work picked up before the next disruption is this disruption's.
+    if (
+      history === undefined ||
+      at === undefined ||
+      (nextDisruptionAt !== undefined && at > nextDisruptionAt)
+    ) {
+      return [];
+    }
+    const ms = lostWorkResumedAfter(history, disruption.backAt) ?? 0;
+    return [{ workflowId: run.workflowId, ms }];
+  });
+  const slowestLost = lost.reduce<(typeof lost)[number] | undefined>(
+    (last, delay) => (last === undefined || delay.ms > last.ms ? delay : last),
+    undefined,
+  );
   return {
     disruption,
     touched: touched.length,
+    lostWork: { orders: lost.length, maxMs: slowestLost?.ms, slowest: slowestLost?.workflowId },
     maxMs: slowest?.ms,
     medianMs: median(resumed.map((delay) => delay.ms)),
     slowest: slowest?.workflowId,
@@ -136,7 +164,9 @@ export function measureFigures(evidence: Evidence): ChaosFigures {
       ),
     ),
     simulatorDropped: evidence.requests.byStatus.dropped ?? 0,
-    recoveries: disruptions.map((done) => recoveryFrom(done, report.runs, histories)),
+    recoveries: disruptions.map((done, index) =>
+      recoveryFrom(done, report.runs, histories, disruptions[index + 1]?.at),
+    ),
     ordersMs,
     ordersPerSecond: closed.length / Math.max(0.001, ordersMs / 1000),
     orderLatencyMedianMs: median(closed),
@@ -157,6 +187,12 @@ function recoveryText(recovery: Recovery): string {
   const never = recovery.neverResumed > 0 ? `, ${recovery.neverResumed} never resumed` : '';
   const slowest = recovery.slowest === undefined ? '' : `, ${recovery.slowest}`;
   return `${recovery.touched} orders, back after ${down}, last resumed ${max}${slowest} (median ${median})${never}`;
+}
+
+function lostWorkText(recovery: Recovery): string {
+  const { orders, maxMs, slowest } = recovery.lostWork;
+  if (orders === 0) return 'none lost';
+  return `${orders} orders, picked up at most ${optional(maxMs)} after the new worker polled (${slowest ?? '-'})`;
 }
 
 const optional = (ms: number | undefined) => (ms === undefined ? '-' : seconds(ms));
@@ -184,10 +220,14 @@ export function formatFigures(figures: ChaosFigures): string {
       'simulator requests / 5xx / dropped',
       `${figures.simulatorRequests} / ${figures.simulatorErrors} / ${figures.simulatorDropped}`,
     ],
-    ...figures.recoveries.map((recovery, i): [string, string] => [
-      `recovery ${i + 1}: ${recovery.disruption.kind}`,
-      recoveryText(recovery),
+    ...figures.recoveries.flatMap((recovery, i): [string, string][] => [
+      [`recovery ${i + 1}: ${recovery.disruption.kind}`, recoveryText(recovery)],
+      [`  work lost with it`, lostWorkText(recovery)],
     ]),
+    [
+      'lost work picked up, worst case',
+      optional(Math.max(...figures.recoveries.map((recovery) => recovery.lostWork.maxMs ?? 0))),
+    ],
     ['last disruption to last order resuming', last === undefined ? '-' : optional(last.maxMs)],
     [
       'order latency median / max',

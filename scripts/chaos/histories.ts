@@ -21,6 +21,12 @@ export interface OrderHistory {
   readonly maxAttempt: number;
   readonly workflowTaskTimeouts: number;
   readonly workflowTaskFailures: number;
+  /**
+   * Epoch ms at which work lost with a worker or a server restart was picked up again: an activity attempt
+   * that followed a timed-out one (heartbeat or start-to-close), or a workflow task that followed a timed-out
+   * one. Retries after an error the peer answered are not lost work and are left out.
+   */
+  readonly lostWorkResumedAt: readonly number[];
 }
 
 function eventTimeMs(event: HistoryEvent): number {
@@ -43,7 +49,34 @@ export async function orderHistory(client: Client, workflowId: string): Promise<
     maxAttempt: Math.max(1, ...attempts),
     workflowTaskTimeouts: count(EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT),
     workflowTaskFailures: count(EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED),
+    lostWorkResumedAt: lostWorkResumedAt(events),
   };
+}
+
+function lostWorkResumedAt(events: readonly HistoryEvent[]): number[] {
+  const resumed: number[] = [];
+  let workflowTaskTimedOut = false;
+  for (const event of events) {
+    const started = event.activityTaskStartedEventAttributes;
+    if (started != null && (started.attempt ?? 1) > 1 && started.lastFailure?.timeoutFailureInfo != null) {
+      resumed.push(eventTimeMs(event));
+    }
+    if (event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT) workflowTaskTimedOut = true;
+    if (event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED && workflowTaskTimedOut) {
+      resumed.push(eventTimeMs(event));
+      workflowTaskTimedOut = false;
+    }
+  }
+  return resumed;
+}
+
+/**
+ * How long after `sinceMs` lost work of the order was picked up again, for work lost by then (undefined when it
+ * lost none after `sinceMs`).
+ */
+export function lostWorkResumedAfter(history: OrderHistory, sinceMs: number): number | undefined {
+  const first = history.lostWorkResumedAt.find((at) => at > sinceMs);
+  return first === undefined ? undefined : first - sinceMs;
 }
 
 /** How long after `sinceMs` the order first made progress again (undefined if it never did). */

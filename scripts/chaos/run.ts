@@ -12,6 +12,7 @@ import { Random } from './random';
 import type { Faults } from './simulatorAdmin';
 import { Closers, startStack, type ChaosStack, type StackFolders } from './stack';
 import { pause, seconds, until } from './timing';
+import { PROVISIONING_WORKFLOW_TYPE } from '../../src/contract/names';
 
 export interface ChaosOptions {
   readonly orders: number;
@@ -44,7 +45,7 @@ export const DEFAULT_FAULTS: Faults = {
   latencyMs: 40,
   failAfterCommit: 0.1,
 };
-const RUNNING_ORDERS = "WorkflowType = 'provisioningWorkflow' AND ExecutionStatus = 'Running'";
+const RUNNING_ORDERS = `WorkflowType = '${PROVISIONING_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running'`;
 
 /**
  * A chaos run: the ServiceNow simulator with faults, a persisted Temporal dev server, the connector's worker and

@@ -25,10 +25,13 @@ export const bestEffort: ActivityOptions = {
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumAttempts: 3 },
 };
 
-/** Planning reads settings and renders templates on the worker: no peer, so no heartbeat. */
+/**
+ * Planning reads settings and renders templates on the worker: no peer, so no heartbeat, and a short timeout so
+ * that an attempt lost with its worker is retried within seconds.
+ */
 const planning: ActivityOptions = {
   ...mustHappen,
-  startToCloseTimeout: '1 minute',
+  startToCloseTimeout: '15 seconds',
   heartbeatTimeout: undefined,
 };
 
