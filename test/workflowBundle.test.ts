@@ -3,6 +3,12 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { ESLint } from 'eslint';
 import { bundledProjectFiles, WORKFLOW_CODE_DIRS, workflowCodeDigest } from '../src/audit/workflowCode';
+import {
+  EXPORT_WORKFLOW_TYPE,
+  PROVISIONING_WORKFLOW_TYPE,
+  SELF_CHECK_WORKFLOW_TYPE,
+} from '../src/contract/names';
+import { exportWorkflow, provisioningWorkflow, selfCheckWorkflow } from '../src/workflows';
 import { workflowBundle } from './helpers/temporal';
 
 const root = path.join(__dirname, '..');
@@ -34,6 +40,12 @@ describe('what is bundled into workflow code', () => {
       const rules = (result?.messages ?? []).map((message) => message.ruleId);
       assert.ok(rules.includes('@typescript-eslint/no-restricted-imports'), `${dir}: ${rules.join(', ')}`);
     }
+  });
+
+  test('the workflow type names of the contract are the names of the workflow functions', () => {
+    assert.equal(provisioningWorkflow.name, PROVISIONING_WORKFLOW_TYPE);
+    assert.equal(exportWorkflow.name, EXPORT_WORKFLOW_TYPE);
+    assert.equal(selfCheckWorkflow.name, SELF_CHECK_WORKFLOW_TYPE);
   });
 
   test('the file list is read from webpack module ids and can report an outsider', () => {

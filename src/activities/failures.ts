@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
+import { clip, MAX_MESSAGE_LENGTH } from '../contract/limits';
 import { ServiceNowError } from '../servicenow/errors';
 import { UnknownConnectionError } from '../servicenow/connection';
 
@@ -37,7 +38,7 @@ export function toActivityFailure(error: unknown): ApplicationFailure {
   if (isClassifiedError(error)) {
     return ApplicationFailure.create({
       type: error.name,
-      message: error.message,
+      message: clip(error.message, MAX_MESSAGE_LENGTH),
       // Rejected credentials are fixed by an operator, and the order must survive until then.
       nonRetryable: !error.retryable && error.kind !== 'auth',
       nextRetryDelay: error.retryAfterMs,
@@ -45,11 +46,15 @@ export function toActivityFailure(error: unknown): ApplicationFailure {
     });
   }
   if (error instanceof Error && NON_RETRYABLE_NAMES.has(error.name)) {
-    return ApplicationFailure.create({ type: error.name, message: error.message, nonRetryable: true });
+    return ApplicationFailure.create({
+      type: error.name,
+      message: clip(error.message, MAX_MESSAGE_LENGTH),
+      nonRetryable: true,
+    });
   }
-  // Unknown errors keep only their message: a library error object may hold headers or bodies.
+  // Unknown errors keep only their message, capped: a library error object may hold headers or bodies.
   const message = error instanceof Error ? error.message : String(error);
-  return ApplicationFailure.create({ type: 'UnexpectedError', message });
+  return ApplicationFailure.create({ type: 'UnexpectedError', message: clip(message, MAX_MESSAGE_LENGTH) });
 }
 
 /** Configuration and content errors that no retry can fix. */

@@ -45,7 +45,8 @@ function toStatus(ticket: TicketSnapshot): TicketStatus {
     closeNotes: clipOptional(ticket.closeNotes, MAX_NOTES_LENGTH),
     closedAt: clipOptional(ticket.closedAt, MAX_FIELD_LENGTH),
     closedBy: clipOptional(ticket.closedBy?.name, MAX_FIELD_LENGTH),
-    modCount: ticket.modCount,
+    // A count only: an instance answering something else must not make the state unreadable for the next run.
+    modCount: Number.isSafeInteger(ticket.modCount) && ticket.modCount >= 0 ? ticket.modCount : undefined,
   };
 }
 

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import {
   clip,
-  MAX_CONNECTION_LENGTH,
   MAX_FIELD_LENGTH,
   MAX_ID_LENGTH,
   MAX_NOTES_LENGTH,
@@ -39,7 +38,8 @@ interface TransitionLimits {
 const ACCEPTED: TransitionLimits = {
   orderId: MAX_ORDER_ID_LENGTH,
   id: MAX_ID_LENGTH,
-  connection: MAX_CONNECTION_LENGTH,
+  // Wider than the order schema's 64: orders of the first release (up to 200) may still be open.
+  connection: MAX_ID_LENGTH,
   field: MAX_FIELD_LENGTH,
   notes: MAX_NOTES_LENGTH,
 };

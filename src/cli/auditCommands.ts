@@ -12,7 +12,7 @@ import {
 } from '../audit/histories';
 import { replayHistories, summarise, type ReplayOutcome } from '../audit/replay';
 import { buildTimeline, renderTimeline } from '../audit/timeline';
-import { PROVISIONING_WORKFLOW_TYPE } from '../client/provisioning';
+import { PROVISIONING_WORKFLOW_TYPE } from '../contract/names';
 import { usageErrorsExit2, wholeNumber } from './cliOutput';
 import { CliError } from './errors';
 import { loadCliConfig } from './loadCliConfig';

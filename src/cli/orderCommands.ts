@@ -9,13 +9,9 @@ import {
   type WorkflowExecutionDescription,
 } from '@temporalio/client';
 import { Option, type Command } from 'commander';
-import {
-  orderHandle,
-  PROVISIONING_WORKFLOW_TYPE,
-  startOrder,
-  type StartedOrder,
-} from '../client/provisioning';
+import { orderHandle, startOrder, type StartedOrder } from '../client/provisioning';
 import type { SettingsFile } from '../config/schema';
+import { PROVISIONING_WORKFLOW_TYPE } from '../contract/names';
 import type { ProvisioningInput } from '../contract/order';
 import {
   DEFAULT_SETTLE_MS,
@@ -33,7 +29,7 @@ import {
   TicketNumber,
   TicketState,
 } from '../contract/searchAttributes';
-import { cancelUpdate, statusQuery } from '../contract/messages';
+import { cancelRequestProblems, cancelUpdate, statusQuery } from '../contract/messages';
 import type { ProvisioningResult, ProvisioningStatus } from '../contract/provisioning';
 import {
   connectionId,
@@ -50,7 +46,6 @@ import {
 import { CliError } from './errors';
 import { loadCliConfig } from './loadCliConfig';
 import { cliErrorOf, connectTemporal, messageOf, withTemporal, type TemporalSession } from './temporalClient';
-import { MAX_REASON_LENGTH } from '../contract/limits';
 
 /**
  * Provisioning orders through Temporal: `provision` and `fulfill` start them (idempotently: the same order always
@@ -815,10 +810,15 @@ Examples:
           options: { reason: string; by?: string; timeout: number; json?: boolean },
           command: Command,
         ) => {
-          if (options.reason.length > MAX_REASON_LENGTH) {
-            throw new CliError(`--reason must be at most ${MAX_REASON_LENGTH} characters`, 2);
-          }
           const requestedBy = options.by ?? defaultOperator();
+          // The workflow's own rules, checked before anything is sent.
+          const problems = cancelRequestProblems({ reason: options.reason, requestedBy });
+          if (problems.length > 0) {
+            throw new CliError(
+              problems.map((problem) => `--${problem.replace(/^requestedBy/, 'by')}`).join('; '),
+              2,
+            );
+          }
           const { settings } = loadCliConfig(command);
           await withTemporal(settings, async ({ client }) => {
             const description = await describeOrderWorkflow(client, workflowId);

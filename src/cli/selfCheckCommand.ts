@@ -1,7 +1,8 @@
 import { Client, Connection } from '@temporalio/client';
 import { InvalidArgumentError, type Command } from 'commander';
 import { resolveTemporalTarget } from '../config/temporalConnection';
-import { selfCheckWorkflow } from '../workflows';
+import { SELF_CHECK_WORKFLOW_TYPE } from '../contract/names';
+import type { selfCheckWorkflow } from '../workflows';
 import { loadCliConfig } from './loadCliConfig';
 
 function parseSeconds(value: string): number {
@@ -22,7 +23,7 @@ export function registerSelfCheckCommand(program: Command): void {
       const connection = await Connection.connect(target.connectionOptions);
       try {
         const client = new Client({ connection, namespace: target.namespace });
-        const result = await client.workflow.execute(selfCheckWorkflow, {
+        const result = await client.workflow.execute<typeof selfCheckWorkflow>(SELF_CHECK_WORKFLOW_TYPE, {
           taskQueue: target.taskQueue,
           workflowId: `self-check-${Date.now()}`,
           workflowExecutionTimeout: `${options.timeout}s`,

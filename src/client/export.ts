@@ -26,7 +26,6 @@ import { EXPORT_WORKFLOW_TYPE } from '../contract/names';
  */
 
 /** The workflow type name other clients start: part of the public contract. */
-export { EXPORT_WORKFLOW_TYPE };
 export const EXPORT_PROGRESS_QUERY = 'progress';
 
 /** `export:<connection>:`: every export of a connection, started by hand or by its schedule, has this prefix. */

@@ -13,8 +13,6 @@ import { parseProvisioningInput, type ProvisioningInput } from '../contract/orde
 import type { provisioningWorkflow } from '../workflows';
 import { cancelUpdate, statusQuery } from '../contract/messages';
 
-export { PROVISIONING_WORKFLOW_TYPE };
-
 /** JSON with object keys sorted at every level, so that any client can compute the same digest. */
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;

@@ -85,39 +85,59 @@ export const provisioningInputShape = z.strictObject({
 
 export type ProvisioningInput = z.output<typeof provisioningInputShape>;
 
+export interface OrderProblem {
+  /** Where, as a path into the input (`['order', 'ResourceType', 'Identifier']`); empty for the whole input. */
+  readonly path: readonly string[];
+  readonly message: string;
+}
+
 /**
- * The limits of {@link MAX_ID_LENGTH} and friends that the first schema did not enforce, as field-level messages.
- * Checked once, on arrival, so that nothing the order carries is refused later by a search attribute, a store or
- * Temporal's payload limit.
+ * The limits of {@link MAX_ID_LENGTH} and friends that the first schema did not enforce. Checked once, on
+ * arrival, so that nothing the order carries is refused later by a search attribute, a store or Temporal's
+ * payload limit.
  */
-export function orderLimitProblems(input: ProvisioningInput): string[] {
-  const problems: string[] = [];
+export function orderLimitIssues(input: ProvisioningInput): OrderProblem[] {
+  const problems: OrderProblem[] = [];
   if (input.connection.length > MAX_CONNECTION_LENGTH) {
-    problems.push(`connection: must be at most ${MAX_CONNECTION_LENGTH} characters`);
+    problems.push({ path: ['connection'], message: `must be at most ${MAX_CONNECTION_LENGTH} characters` });
   }
   const resourceType = input.order.ResourceType;
   if (resourceType.Identifier.length > MAX_ID_LENGTH) {
-    problems.push(`order.ResourceType.Identifier: must be at most ${MAX_ID_LENGTH} characters`);
+    problems.push({
+      path: ['order', 'ResourceType', 'Identifier'],
+      message: `must be at most ${MAX_ID_LENGTH} characters`,
+    });
   }
   for (const side of ['SourceEntityType', 'TargetEntityType'] as const) {
     const identifier = resourceType[side]?.Identifier;
     if (identifier !== undefined && identifier.length > MAX_ID_LENGTH) {
-      problems.push(`order.ResourceType.${side}.Identifier: must be at most ${MAX_ID_LENGTH} characters`);
+      problems.push({
+        path: ['order', 'ResourceType', side, 'Identifier'],
+        message: `must be at most ${MAX_ID_LENGTH} characters`,
+      });
     }
   }
   const bytes = utf8Length(JSON.stringify(input));
   if (bytes > MAX_ORDER_BYTES) {
-    problems.push(`(input): the order is ${bytes} bytes of JSON; at most ${MAX_ORDER_BYTES} are accepted`);
+    problems.push({
+      path: [],
+      message: `the order is ${bytes} bytes of JSON; at most ${MAX_ORDER_BYTES} are accepted`,
+    });
   }
   return problems;
 }
 
+/** {@link orderLimitIssues} as field-level messages, e.g. `connection: must be at most 64 characters`. */
+export function orderLimitProblems(input: ProvisioningInput): string[] {
+  return orderLimitIssues(input).map(
+    ({ path, message }) => `${path.length === 0 ? '(input)' : path.join('.')}: ${message}`,
+  );
+}
+
 /** The workflow's input: plain JSON that any Temporal client can send, with every limit checked. */
 export const provisioningInputSchema = provisioningInputShape.superRefine((input, context) => {
-  for (const problem of orderLimitProblems(input)) {
-    const [where = '', message = problem] = problem.split(/: (.*)/s);
-    const path = where === '(input)' ? [] : where.split('.');
-    context.addIssue({ code: 'custom', message, path });
+  for (const { path, message } of orderLimitIssues(input)) {
+    context.addIssue({ code: 'custom', message, path: [...path] });
   }
 });
 

@@ -172,7 +172,7 @@ const field = peerText(MAX_FIELD_LENGTH);
 const ticketRefSchema = z.object({
   table: z.enum(TICKET_TABLES),
   sysId: z.string().refine(isSysId, 'must be a sys_id (32 hex characters)'),
-  number: z.string().min(1).max(40),
+  number: z.string().min(1).max(MAX_FIELD_LENGTH),
 });
 
 const policySchema = z.object({

@@ -12,7 +12,8 @@ import { resolveTemporalTarget } from '../config/temporalConnection';
 import { requireBinary, TemporalBinaryMissingError } from '../platform/temporalBinaries';
 import { registerSearchAttributes } from '../platform/registerSearchAttributes';
 import { startWorker } from '../worker';
-import { selfCheckWorkflow } from '../workflows';
+import { SELF_CHECK_WORKFLOW_TYPE } from '../contract/names';
+import type { selfCheckWorkflow } from '../workflows';
 import { PortInUseError, startDevServer, type DevServer } from './devServer';
 import { StateFileError } from '../servicenow/simulator/stateFile';
 import {
@@ -89,7 +90,7 @@ async function main(): Promise<void> {
     });
 
     const client = new Client({ connection, namespace: target.namespace });
-    const check = await client.workflow.execute(selfCheckWorkflow, {
+    const check = await client.workflow.execute<typeof selfCheckWorkflow>(SELF_CHECK_WORKFLOW_TYPE, {
       taskQueue: target.taskQueue,
       workflowId: `self-check-${Date.now()}`,
       workflowExecutionTimeout: '1 minute',

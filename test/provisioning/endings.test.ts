@@ -193,6 +193,10 @@ describe('every order ends with Identity Manager told (time-skipping server)', (
       try {
         const { handle, ticket } = await start(taskQueue);
         const opened = await ticket();
+        // The ticket is in ServiceNow before Transmitted reaches Identity Manager: the refusals are for the final.
+        await waitFor('Transmitted at Identity Manager', () =>
+          fixture.identityManager.stateOf(handle.workflowId) === 'Transmitted' ? true : undefined,
+        );
         const refusals = fixture.identityManager.requests.length;
         fixture.identityManager.failNext(3, { kind: 'status', status, body: { message: 'not now' } });
         simulator.sim.instance.actOnTicket(opened.number, { action: 'close' });

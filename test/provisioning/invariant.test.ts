@@ -2,8 +2,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { TemporalFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import path from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { openLedger } from '../../src/assignments/sqliteLedger';
+import { parseSettings } from '../../src/config/load';
+import { createConnectorWorker } from '../../src/platform/connectorWorker';
 import { InvariantError, invariant } from '../../src/workflows/provisioning/invariant';
+import { tempDir } from '../helpers/files';
 import { createDevServerEnv } from '../helpers/temporal';
 import { waitFor } from '../helpers/waitFor';
 
@@ -29,9 +34,16 @@ describe('a broken invariant is a bug, not a verdict on the order', () => {
 
   test('the workflow task fails and is retried; the workflow stays open for a fixed worker', async () => {
     const taskQueue = 'broken-invariant';
-    const worker = await Worker.create({
+    // The connector's own worker options, so that a setting turning plain errors into workflow failures
+    // (workflowFailureErrorTypes) would make this test fail.
+    const dataDir = tempDir();
+    const ledger = openLedger(path.join(dataDir, 'ledger.sqlite'));
+    const worker = await createConnectorWorker({
       connection: env.nativeConnection,
+      namespace: env.namespace ?? 'default',
       taskQueue,
+      settings: parseSettings({ TicketConnector: { DataDirectory: dataDir } }, 'test settings'),
+      assignments: ledger,
       workflowBundle: await bundleWorkflowCode({
         workflowsPath: require.resolve('./fixtures/invariantWorkflows'),
         logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} },
@@ -53,5 +65,6 @@ describe('a broken invariant is a bug, not a verdict on the order', () => {
       assert.equal((await handle.describe()).status.name, 'RUNNING');
     });
     await handle.terminate('test finished');
+    await ledger.close();
   });
 });

@@ -3,7 +3,7 @@ import { afterEach, before, describe, test } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { startOrder } from '../../src/client/provisioning';
-import { MAX_ID_LENGTH, MAX_NOTES_LENGTH } from '../../src/contract/limits';
+import { MAX_CONNECTION_LENGTH, MAX_ID_LENGTH, MAX_NOTES_LENGTH } from '../../src/contract/limits';
 import { cancelUpdate, statusQuery } from '../../src/contract/messages';
 import { PROVISIONING_WORKFLOW_TYPE } from '../../src/contract/names';
 import { InvalidOrderError, parseProvisioningInput, type ProvisioningInput } from '../../src/contract/order';
@@ -182,6 +182,14 @@ describe('provisioning inputs from untrusted clients (time-skipping server)', ()
     assert.equal(failure.type, 'InvalidOrder');
     assert.match(failure.message, /order\.ResourceType\.Identifier: must be at most 200 characters/);
 
+    assert.throws(
+      () =>
+        parseProvisioningInput({
+          connection: `C${'c'.repeat(MAX_CONNECTION_LENGTH)}`,
+          order: testOrder().order,
+        }),
+      /connection: must be at most 64 characters/,
+    );
     const bulky = { ...testOrder().order, Changes: { Blob: 'y'.repeat(300 * 1024) } };
     assert.throws(() => parseProvisioningInput({ connection: 'Sim', order: bulky }), /bytes of JSON/);
   });

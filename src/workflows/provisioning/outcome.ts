@@ -41,7 +41,9 @@ export function decide(status: TicketStatus, policy: ProvisioningPolicy): Decisi
     return {
       provisioningState: 'Errored',
       resolution: 'ticket-missing',
-      reason: 'the ticket no longer exists in ServiceNow (deleted, or no longer readable by the connector)',
+      reason:
+        status.notFoundReason ??
+        'the ticket no longer exists in ServiceNow (deleted, or no longer readable by the connector)',
     };
   }
   const key = policy.table === 'sc_request' ? status.requestState : status.state;

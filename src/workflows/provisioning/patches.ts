@@ -10,4 +10,6 @@ export const Patches = {
   recordsInOrder: 'records-in-order',
   /** A failure after the order was accepted records Errored with its reason before the workflow fails. */
   recordFailures: 'record-failures',
+  /** A malformed ticketChanged notice (sysModCount not a count) is ignored instead of acted on. */
+  validatedNotices: 'validated-notices',
 } as const;

@@ -2,7 +2,6 @@ import {
   allHandlersFinished,
   CancellationScope,
   condition,
-  ContinueAsNew,
   continueAsNew,
   isCancellation,
   log,
@@ -64,7 +63,9 @@ export async function provisioningWorkflow(
   const order = new ProvisioningOrder(accepted.input, accepted.carried);
   setHandler(statusQuery, () => order.status());
   setHandler(ticketChangedSignal, (notice) => {
-    if (isTicketChangedNotice(notice)) order.ticketChanged(notice?.sysModCount);
+    // Runs of the first release acted on any notice; their histories must replay as they ran.
+    if (isTicketChangedNotice(notice) || !patched(Patches.validatedNotices))
+      order.ticketChanged(notice?.sysModCount);
   });
   setHandler(cancelUpdate, (request) => order.revokeOnRequest(request), {
     validator: (request: CancelRequest) => order.checkCancel(request),
@@ -140,7 +141,7 @@ class ProvisioningOrder {
         await CancellationScope.nonCancellable(() =>
           this.cancelled({ reason: 'the workflow was canceled in Temporal', requestedBy: 'Temporal' }),
         );
-      } else if (error instanceof TemporalFailure && !(error instanceof ContinueAsNew)) {
+      } else if (error instanceof TemporalFailure) {
         await this.failed(error);
       }
       throw error;
@@ -360,11 +361,7 @@ class ProvisioningOrder {
     await this.record(decision.provisioningState, decision.reason);
     const { ticket, lastStatus: status } = this.progress;
     this.result = {
-      orderId: this.orderId,
-      assignmentId: this.order.AssignedResourceTypeId,
-      connection: this.connection,
-      resourceType: this.order.ResourceType.Identifier,
-      changeType: this.order.ChangeType,
+      ...this.facts(),
       provisioningState: decision.provisioningState,
       resolution: decision.resolution,
       ticket:
@@ -402,11 +399,7 @@ class ProvisioningOrder {
   private transition(state: ConnectorState, reason: string | undefined): AssignmentTransition {
     const { ticket, lastStatus: status } = this.progress;
     return {
-      orderId: this.orderId,
-      assignmentId: this.order.AssignedResourceTypeId,
-      connection: this.connection,
-      resourceType: this.order.ResourceType.Identifier,
-      changeType: this.order.ChangeType,
+      ...this.facts(),
       state,
       ticket: ticket === undefined ? undefined : { ...ticket, state: status?.stateLabel ?? undefined },
       detail:
@@ -424,6 +417,17 @@ class ProvisioningOrder {
   }
 
   // --- Temporal plumbing and messages ------------------------------------------------------------------------
+
+  /** What every record, result and status says about the order. */
+  private facts() {
+    return {
+      orderId: this.orderId,
+      assignmentId: this.order.AssignedResourceTypeId,
+      connection: this.connection,
+      resourceType: this.order.ResourceType.Identifier,
+      changeType: this.order.ChangeType,
+    };
+  }
 
   private orderRequest() {
     return { connection: this.connection, order: this.order, orderId: this.orderId };
@@ -474,12 +478,8 @@ class ProvisioningOrder {
     const progress = this.progress;
     const optionalTime = (ms: number | undefined) => (ms === undefined ? undefined : isoTime(ms));
     return {
-      orderId: this.orderId,
+      ...this.facts(),
       phase: this.phase,
-      assignmentId: this.order.AssignedResourceTypeId,
-      connection: this.connection,
-      resourceType: this.order.ResourceType.Identifier,
-      changeType: this.order.ChangeType,
       provisioningState:
         this.result?.provisioningState ?? (progress.ticket === undefined ? 'Pending' : 'Transmitted'),
       ticket: progress.ticket,
