@@ -20,6 +20,9 @@ import {
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
+import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import { openLedger } from '../src/assignments/sqliteLedger';
+import { createConnectorWorker } from '../src/platform/connectorWorker';
 import { fetchRunHistories, historyJSON } from '../src/audit/histories';
 import { bundledProjectFiles, WORKFLOW_CODE_DIRS, workflowCodeDigest } from '../src/audit/workflowCode';
 import { startOrder } from '../src/client/provisioning';
@@ -28,13 +31,7 @@ import type { CloseOutcome, TicketAction } from '../src/servicenow/simulator/tic
 import type { provisioningWorkflow } from '../src/workflows';
 import { cancelUpdate, statusQuery, ticketChangedSignal } from '../src/contract/messages';
 import type { TicketRef } from '../src/contract/provisioning';
-import {
-  provisioningWorker,
-  RESOURCE_TYPES,
-  simulatorSettings,
-  testOrder,
-  type ProvisioningHarness,
-} from '../test/helpers/provisioning';
+import { RESOURCE_TYPES, simulatorSettings, testOrder } from '../test/helpers/provisioning';
 import { createDevServerEnv, createTimeSkippingEnv, workflowBundle } from '../test/helpers/temporal';
 import { waitFor } from '../test/helpers/waitFor';
 
@@ -59,6 +56,8 @@ interface ScenarioContext {
     action: TicketAction,
     options?: { outcome?: CloseOutcome; notes?: string },
   ) => void;
+  /** Replaces the worker by one running the current workflow code (scenarios with `startedBy`). */
+  readonly upgrade: () => Promise<void>;
 }
 
 interface ScenarioBase {
@@ -77,6 +76,11 @@ interface ScenarioBase {
    * an activity that has not started yet).
    */
   readonly devServer?: true;
+  /**
+   * A commit whose workflow code starts the order, as workers of an older release would; the scenario calls
+   * `upgrade()` to hand it to the current code, as a rollout does.
+   */
+  readonly startedBy?: string;
 }
 
 /** Most scenarios act once the order has its ticket; some end the order before it can have one. */
@@ -289,6 +293,24 @@ const scenarios: readonly Scenario[] = [
     },
   },
   {
+    name: 'upgraded-mid-order',
+    release: 2,
+    description:
+      "Opened by the first release's workflow code (commit 20051cc), handed to this release's workers while waiting, then closed: the new paths (records in order) switch on mid-run; Executed.",
+    assignmentId: 'audit-upgraded',
+    startedBy: '20051cc',
+    // The time-skipping server never hands a task left on a stopped worker's sticky queue to another worker.
+    devServer: true,
+    settings: { Polling: { FirstCheckAfter: '2s', MaxInterval: '5s', BackoffCoefficient: 2, Jitter: 0.1 } },
+    async run({ handle, ticket, sleep, act, upgrade }) {
+      await sleep(8_000);
+      await upgrade();
+      await sleep(8_000);
+      act(ticket.number, 'close', { notes: 'Granted after the upgrade' });
+      await handle.result();
+    },
+  },
+  {
     name: 'revoked',
     release: 2,
     description:
@@ -326,9 +348,31 @@ async function tableCall(
 }
 
 /**
- * One Temporal server (time-skipping unless the scenario says otherwise) and one simulator per scenario: the server's clock starts at the wall clock's time
- * (a shared server would leap years ahead between scenarios while it skips to the timeouts of finished ones),
- * and a scenario that takes the connector's roles away leaves the next one untouched.
+ * The workflow code of an older commit, bundled as its workers would have: its src/ is extracted inside this
+ * checkout (so that it resolves this checkout's node_modules) and bundled from there.
+ */
+async function bundleOfCommit(commit: string): Promise<WorkflowBundle> {
+  const dir = path.join(ROOT, '.histories-build', commit);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  execFileSync('sh', ['-c', `git archive ${commit} src | tar -x -C "${dir}"`], { cwd: ROOT });
+  try {
+    return await bundleWorkflowCode({
+      workflowsPath: path.join(dir, 'src', 'workflows'),
+      logger: quietLogger,
+    });
+  } finally {
+    rmSync(path.join(ROOT, '.histories-build'), { recursive: true, force: true });
+  }
+}
+
+const quietLogger = { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} };
+
+/**
+ * One Temporal server (time-skipping unless the scenario says otherwise) and one simulator per scenario: the
+ * server's clock starts at the wall clock's time (a shared server would leap years ahead between scenarios
+ * while it skips to the timeouts of finished ones), and a scenario that takes the connector's roles away leaves
+ * the next one untouched.
  */
 async function recordScenario(outDir: string, dataDir: string, scenario: Scenario): Promise<string[]> {
   const clock = { offsetMs: 0 };
@@ -338,49 +382,65 @@ async function recordScenario(outDir: string, dataDir: string, scenario: Scenari
     now: () => new Date(Date.now() + clock.offsetMs),
   });
   const env = scenario.devServer === true ? await createDevServerEnv() : await createTimeSkippingEnv();
-  let harness: ProvisioningHarness | undefined;
-  try {
-    harness = await provisioningWorker(
-      env,
-      simulatorSettings(sim, dataDir, scenario.settings),
-      `record-${scenario.release}-${scenario.name}`,
-    );
-    const { taskQueue } = harness;
-    const handle = await harness.worker.runUntil(async () => {
-      // As Identity Manager starts it: snow-ticket's client.
-      const input = testOrder(RESOURCE_TYPES.incident, {
-        AssignedResourceTypeId: scenario.assignmentId,
-        ...scenario.order,
-      });
-      const started = await startOrder(env.client, input, { taskQueue });
-      const handle = env.client.workflow.getHandle<typeof provisioningWorkflow>(started.workflowId);
-      const context = {
-        sim,
-        handle,
-        sleep: async (ms: number) => {
-          await env.sleep(ms);
-          clock.offsetMs = (await env.currentTimeMs()) - Date.now();
-        },
-        act: (
-          number: string,
-          action: TicketAction,
-          options: { outcome?: CloseOutcome; notes?: string } = {},
-        ) => {
-          sim.instance.actOnTicket(number, { action, ...options });
-        },
-      };
-      if (scenario.beforeTicket === true) {
-        await scenario.run(context);
-      } else {
-        // Waited for in real time, so that the server's clock stays put until the scenario moves it.
-        const ticket = await waitFor(
-          `the ticket of ${handle.workflowId}`,
-          async () => (await handle.query(statusQuery)).ticket,
-        );
-        await scenario.run({ ...context, ticket });
-      }
-      return handle;
+  const taskQueue = `record-${scenario.release}-${scenario.name}`;
+  const settings = simulatorSettings(sim, dataDir, scenario.settings);
+  const ledger = openLedger(path.join(dataDir, `${taskQueue}.sqlite`));
+  const current = await workflowBundle();
+  const startWorker = async (bundle: WorkflowBundle) => {
+    const worker = await createConnectorWorker({
+      connection: env.nativeConnection,
+      namespace: env.namespace ?? 'default',
+      taskQueue,
+      settings,
+      assignments: ledger,
+      workflowBundle: bundle,
     });
+    return { worker, running: worker.run() };
+  };
+  let active = await startWorker(
+    scenario.startedBy === undefined ? current : await bundleOfCommit(scenario.startedBy),
+  );
+  const stopWorker = async () => {
+    active.worker.shutdown();
+    await active.running;
+  };
+  try {
+    // As Identity Manager starts it: snow-ticket's client.
+    const input = testOrder(RESOURCE_TYPES.incident, {
+      AssignedResourceTypeId: scenario.assignmentId,
+      ...scenario.order,
+    });
+    const started = await startOrder(env.client, input, { taskQueue });
+    const handle = env.client.workflow.getHandle<typeof provisioningWorkflow>(started.workflowId);
+    const context = {
+      sim,
+      handle,
+      sleep: async (ms: number) => {
+        await env.sleep(ms);
+        clock.offsetMs = (await env.currentTimeMs()) - Date.now();
+      },
+      act: (
+        number: string,
+        action: TicketAction,
+        options: { outcome?: CloseOutcome; notes?: string } = {},
+      ) => {
+        sim.instance.actOnTicket(number, { action, ...options });
+      },
+      upgrade: async () => {
+        await stopWorker();
+        active = await startWorker(current);
+      },
+    };
+    if (scenario.beforeTicket === true) {
+      await scenario.run(context);
+    } else {
+      // Waited for in real time, so that the server's clock stays put until the scenario moves it.
+      const ticket = await waitFor(
+        `the ticket of ${handle.workflowId}`,
+        async () => (await handle.query(statusQuery)).ticket,
+      );
+      await scenario.run({ ...context, ticket });
+    }
     const runs = await fetchRunHistories(env.client, handle.workflowId);
     return runs.map((run, index) => {
       const name = runs.length === 1 ? scenario.name : `${scenario.name}-run${index + 1}`;
@@ -395,8 +455,9 @@ async function recordScenario(outDir: string, dataDir: string, scenario: Scenari
       return path.basename(file);
     });
   } finally {
+    await stopWorker();
     await env.teardown();
-    await harness?.ledger.close();
+    await ledger.close();
     await sim.close();
   }
 }

@@ -39,6 +39,7 @@ const SCENARIOS: Readonly<Record<string, readonly string[]>> = {
     'refused-cancel',
     'cancel-before-plan',
     'failed-plan',
+    'upgraded-mid-order',
     'revoked',
     'workflow-canceled',
   ],
