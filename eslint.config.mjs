@@ -4,7 +4,17 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['lib/**', 'node_modules/**', '.temporal/**', 'data/**', 'scratch/**', '.histories-build/**', 'eslint.config.mjs'] },
+  {
+    ignores: [
+      'lib/**',
+      'node_modules/**',
+      '.temporal/**',
+      'data/**',
+      'scratch/**',
+      '.histories-build/**',
+      'eslint.config.mjs',
+    ],
+  },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
