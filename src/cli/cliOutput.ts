@@ -1,5 +1,6 @@
 import { msToNumber } from '@temporalio/common/lib/time';
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { CONNECTION_IDENTIFIER } from '../contract/order';
 
 /** Output and option helpers shared by the CLI's commands (provisioning, assignments, audit and sim). */
 
@@ -70,8 +71,6 @@ export function formatDuration(ms: number): string {
   if (ms % 1_000 === 0) return `${ms / 1_000}s`;
   return `${ms}ms`;
 }
-
-const CONNECTION_IDENTIFIER = /^[A-Za-z][A-Za-z0-9.-]*$/;
 
 export function connectionId(value: string): string {
   if (!CONNECTION_IDENTIFIER.test(value)) {

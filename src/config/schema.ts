@@ -11,14 +11,13 @@ import {
   parseExportFilter,
   splitFilterSetting,
 } from '../export/fields';
+import { CONNECTION_IDENTIFIER } from '../contract/order';
 
 /**
  * The configuration file is compatible with Identity Manager's `appsettings.agent.json`: ServiceNow
  * connections live under `Connections.<Identifier>` with string values, exactly as the reference agent
  * writes them. The connector's own settings live beside them under `TicketConnector`.
  */
-
-const CONNECTION_IDENTIFIER = /^[A-Za-z][A-Za-z0-9.-]*$/;
 
 /** Keys whose values are never echoed anywhere (reports, logs, errors). */
 export const SECRET_KEYS = new Set(['Password', 'ClientSecret', 'ApiKey', 'BearerToken']);

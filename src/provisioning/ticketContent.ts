@@ -2,6 +2,7 @@ import type { SettingsFile } from '../config/schema';
 import { fieldKind, Severity, type TicketTable } from '../servicenow/tables';
 import type { ProvisioningOrder } from '../contract/order';
 import { renderTemplate, TicketTemplateError } from './templates';
+import { clip } from '../contract/limits';
 
 /**
  * What a ticket says about a provisioning order, from the order's resource type mapping. Runs in activities, not
@@ -156,14 +157,6 @@ function maxLength(table: TicketTable, field: string, fallback: number): number 
   return kind?.type === 'string' && kind.maxLength !== undefined ? kind.maxLength : fallback;
 }
 
-/** Cuts with an ellipsis, never inside a surrogate pair. */
-function truncate(value: string, max: number): string {
-  if (value.length <= max) return value;
-  let end = max - 1;
-  if (/[\uD800-\uDBFF]/.test(value.charAt(end - 1))) end -= 1;
-  return `${value.slice(0, end)}…`;
-}
-
 export function renderTicketContent(input: {
   resourceType: string;
   mapping: ResourceTypeMapping;
@@ -198,8 +191,8 @@ export function renderTicketContent(input: {
     .join('\n\n');
 
   const candidates: Record<string, string | undefined> = {
-    short_description: truncate(title, maxLength(table, 'short_description', TITLE_MAX_LENGTH)),
-    description: truncate(description, maxLength(table, 'description', DESCRIPTION_MAX_LENGTH)),
+    short_description: clip(title, maxLength(table, 'short_description', TITLE_MAX_LENGTH)),
+    description: clip(description, maxLength(table, 'description', DESCRIPTION_MAX_LENGTH)),
     impact: Severity[mapping.Impact],
     urgency: Severity[mapping.Urgency],
     category: mapping.Category,

@@ -10,8 +10,7 @@ import {
 } from '../../contract/export';
 import { exportTable, planExport, planOptions, tableOptions } from './activityStubs';
 import { exportProgressQuery } from './messages';
-
-const CONNECTION_IDENTIFIER = /^[A-Za-z][A-Za-z0-9.-]*$/;
+import { CONNECTION_IDENTIFIER } from '../../contract/order';
 
 /**
  * Exports a connection's identity tables to CSV files, one activity per table. See README, "Export".

@@ -31,15 +31,13 @@ function invalid(type: string, message: string, details?: string[]): Application
 }
 
 function acceptOrder(input: unknown): ProvisioningInput {
+  const refuse = (problems: string[]) =>
+    invalid('InvalidOrder', `Invalid provisioning order: ${problems.join('; ')}`, problems);
   const parsed = provisioningInputShape.safeParse(input);
-  const problems = parsed.success
-    ? patched(Patches.orderLimits)
-      ? orderLimitProblems(parsed.data)
-      : []
-    : describeIssues(parsed.error);
-  if (!parsed.success || problems.length > 0) {
-    throw invalid('InvalidOrder', `Invalid provisioning order: ${problems.join('; ')}`, problems);
-  }
+  if (!parsed.success) throw refuse(describeIssues(parsed.error));
+  // Limits added after the first release apply to new runs only: runs already open replay as they ran.
+  const problems = patched(Patches.orderLimits) ? orderLimitProblems(parsed.data) : [];
+  if (problems.length > 0) throw refuse(problems);
   const orderId = workflowInfo().workflowId;
   if (orderId.length > MAX_ORDER_ID_LENGTH) {
     throw invalid(

@@ -84,13 +84,17 @@ type Progress = { -readonly [Key in keyof CarriedState]?: CarriedState[Key] } & 
   run: number;
 };
 
+/** The plan split in two: the policy is carried from run to run, the ticket's content used once. */
+interface Planned {
+  readonly policy: ProvisioningPolicy;
+  readonly content: ProvisioningPlan['content'];
+}
+
 class ProvisioningOrder {
   private readonly orderId = workflowInfo().workflowId;
   private readonly progress: Progress;
   private phase: Phase;
   private result?: ProvisioningResult;
-  /** What the ticket will say, as planned; kept in history by the plan, not carried once the ticket is open. */
-  private plannedContent?: ProvisioningPlan['content'];
   /** Assignment records in flight, in the order they were made. */
   private recording: Promise<unknown> = Promise.resolve();
 
@@ -129,10 +133,10 @@ class ProvisioningOrder {
   async run(): Promise<ProvisioningResult> {
     try {
       if (this.progress.ticket === undefined) {
-        const policy = await this.plan();
+        const plan = await this.plan();
         if (this.progress.cancelRequested !== undefined)
           return await this.revoke(this.progress.cancelRequested);
-        await this.openTicket(policy);
+        await this.openTicket(plan);
       }
       this.phase = 'waiting';
       return await this.waitForFulfilment();
@@ -150,21 +154,20 @@ class ProvisioningOrder {
 
   // --- 1. Plan and open the ticket -------------------------------------------------------------------------
 
-  private async plan(): Promise<ProvisioningPolicy> {
+  private async plan(): Promise<Planned> {
     bookkeeping.arrived(this.input);
-    const { content, ...policy }: ProvisioningPlan = await planned.planProvisioning(this.orderRequest());
+    const { content, ...policy } = await planned.planProvisioning(this.orderRequest());
     this.progress.policy = policy;
-    this.plannedContent = content;
-    return policy;
+    return { policy, content };
   }
 
-  private async openTicket(policy: ProvisioningPolicy): Promise<void> {
+  private async openTicket({ policy, content }: Planned): Promise<void> {
     this.phase = 'opening-ticket';
     // Once asked, ServiceNow may create the ticket whatever we do: let the call finish so that a cancellation
     // knows which ticket to cancel.
     const opened = await CancellationScope.nonCancellable(() =>
       required.openTicket.executeWithOptions(summarised(mustHappen, `Open a ${policy.table} ticket`), [
-        { ...this.orderRequest(), content: this.plannedContent },
+        { ...this.orderRequest(), content },
       ]),
     );
     const ticket: TicketRef = { table: opened.table, sysId: opened.sysId, number: opened.number };
