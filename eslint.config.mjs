@@ -33,7 +33,7 @@ export default tseslint.config(
   {
     // Workflow code runs in Temporal's deterministic sandbox: no Node built-ins, no I/O, and activities only
     // as types (the implementations run on the worker, not inside the workflow). The contract is bundled with
-    // the workflows, so the same rules hold there; test/workflowBundle.test.ts checks that nothing else is.
+    // the workflows, so the same rules hold there; test/workflows/bundle.test.ts checks that nothing else is.
     files: ['src/workflows/**/*.ts', 'src/contract/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [

@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { Agent, request, type IncomingMessage } from 'node:http';
 import { BENCH_PASSWORD, startSimulatorProcess } from './simulatorProcess';
 import { ServiceNowClient } from '../src/servicenow/client';
-import { ADMIN_USER_SYS_ID } from '../src/servicenow/simulator/server';
+import { ADMIN_USER_SYS_ID } from '../src/simulator/server';
 
 const USERS = Number(process.env.BENCH_USERS ?? 100_000);
 const READS = Number(process.env.BENCH_READS ?? 20_000);

@@ -25,7 +25,7 @@ export async function startSimulatorProcess(nodeOptions: readonly string[] = [])
       ...nodeOptions,
       '--import',
       'tsx',
-      path.join(__dirname, '../src/servicenow/simulator/main.ts'),
+      path.join(__dirname, '../src/simulator/main.ts'),
       '--port',
       '0',
       '--admin-password',

@@ -1,4 +1,4 @@
-import { Prng } from '../../src/servicenow/simulator/random';
+import { Prng } from '../../src/simulator/random';
 
 /** The simulator's seeded generator with the choices a chaos run makes: one seed drives a whole run. */
 export class Random extends Prng {

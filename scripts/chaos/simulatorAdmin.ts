@@ -1,5 +1,5 @@
 /**
- * The ServiceNow simulator's operator API (`/sim/admin`, see src/servicenow/simulator/adminRoutes.ts) over HTTP:
+ * The ServiceNow simulator's operator API (`/sim/admin`, see src/simulator/adminRoutes.ts) over HTTP:
  * faults, tickets, and the fulfiller's actions. Never subject to the faults it injects.
  */
 

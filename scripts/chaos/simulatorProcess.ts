@@ -21,7 +21,7 @@ export async function startSimulatorProcess(options: {
     '--port', '0', '--host', '127.0.0.1', '--admin-password', password,
     '--random-seed', String(options.randomSeed),
   ];
-  const child = startNodeChild('simulator', 'src/servicenow/simulator/main.ts', args, {
+  const child = startNodeChild('simulator', 'src/simulator/main.ts', args, {
     logFile: path.join(options.dir, 'simulator.log'),
   });
   try {

@@ -5,7 +5,7 @@ import { CONNECTION_IDENTIFIER } from '../contract/order';
 /** Output and option helpers shared by the CLI's commands (provisioning, assignments, audit and sim). */
 
 // Defined with the simulator's parsers: the standalone simulator must not depend on the CLI.
-export { wholeNumber } from '../servicenow/simulator/optionParsers';
+export { wholeNumber } from '../simulator/optionParsers';
 
 /** Aligned columns, two spaces apart, with no trailing blanks. */
 export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {

@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
 import { Argument, Option, type Command } from 'commander';
-import { httpUrl, share, wholeNumber } from '../servicenow/simulator/optionParsers';
-import { TASK_TABLES } from '../servicenow/simulator/businessRules';
-import { CLOSE_OUTCOMES, type TicketAction } from '../servicenow/simulator/ticketActions';
+import { httpUrl, share, wholeNumber } from '../simulator/optionParsers';
+import { TASK_TABLES } from '../simulator/businessRules';
+import { CLOSE_OUTCOMES, type TicketAction } from '../simulator/ticketActions';
 import {
   localSimulatorPort,
   readSimulatorCredentials,

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import type { SettingsFile } from '../config/schema';
-import type { SimulatorHandle } from '../servicenow/simulator/server';
+import type { SimulatorHandle } from '../simulator/server';
 import { isListening, PortInUseError } from './devServer';
 
 /** The connection `npm start` adds for the simulator when the settings define none. */
@@ -83,7 +83,7 @@ export async function startLocalSimulator(
   const { file, password, clientSecret } = localCredentials(dataDir, env);
   const stateFile = simulatorStateFile(dataDir);
   // Loaded here rather than at the top: `snow-ticket sim` reads this module's paths without needing a server.
-  const { startSimulator } = await import('../servicenow/simulator/server');
+  const { startSimulator } = await import('../simulator/server');
   const handle = await startSimulator({
     port,
     host: '127.0.0.1',

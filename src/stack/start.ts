@@ -15,7 +15,7 @@ import { startWorker } from '../worker';
 import { SELF_CHECK_WORKFLOW_TYPE } from '../contract/names';
 import type { selfCheckWorkflow } from '../workflows';
 import { PortInUseError, startDevServer, type DevServer } from './devServer';
-import { StateFileError } from '../servicenow/simulator/stateFile';
+import { StateFileError } from '../simulator/stateFile';
 import {
   DEMO_RESOURCE_TYPE,
   SIMULATOR_CONNECTION_ID,

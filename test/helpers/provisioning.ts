@@ -8,7 +8,7 @@ import { parseSettings } from '../../src/config/load';
 import type { SettingsFile } from '../../src/config/schema';
 import { createConnectorWorker } from '../../src/platform/connectorWorker';
 import { parseProvisioningInput, type ProvisioningInput } from '../../src/contract/order';
-import type { SimulatorHandle } from '../../src/servicenow/simulator/server';
+import type { SimulatorHandle } from '../../src/simulator/server';
 import { tempDir, writeJson } from './files';
 import { useSimulator } from './simulator';
 import { workflowBundle } from './temporal';

@@ -1,9 +1,5 @@
 import { after, before } from 'node:test';
-import {
-  startSimulator,
-  type SimulatorHandle,
-  type SimulatorOptions,
-} from '../../src/servicenow/simulator/server';
+import { startSimulator, type SimulatorHandle, type SimulatorOptions } from '../../src/simulator/server';
 
 /** A clock tests move by hand: token expiry and rate-limit windows follow it, not the wall clock. */
 export class ManualClock {

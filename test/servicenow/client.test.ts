@@ -10,7 +10,7 @@ import {
 } from '../../src/servicenow/client';
 import { parseEncodedQuery } from '../../src/servicenow/encodedQuery';
 import { parseRetryAfter, type ServiceNowError } from '../../src/servicenow/errors';
-import { ACCESS_REQUEST_ITEM_SYS_ID } from '../../src/servicenow/simulator/server';
+import { ACCESS_REQUEST_ITEM_SYS_ID } from '../../src/simulator/server';
 import { ManualClock, useSimulator, type SimulatorFixture } from '../helpers/simulator';
 
 const CLIENT_SECRET = 'Client-S3cret-0fTheConnector';

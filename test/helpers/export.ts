@@ -1,0 +1,167 @@
+/** Shared by the export tests: a strict RFC 4180 reader, settings against a simulator, direct store reads. */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { DefaultLogger, type LogEntry } from '@temporalio/worker';
+import { parseSettings } from '../../src/config/load';
+import type { SettingsFile } from '../../src/config/schema';
+import type { IdentityTable } from '../../src/contract/export';
+import type { SimulatorHandle } from '../../src/simulator/server';
+import { CONNECTION, simulatorConnection } from './provisioning';
+
+export { CONNECTION };
+
+/**
+ * Parses RFC 4180 text strictly: records end with CRLF (the last one too), a quoted field may hold commas, CR, LF
+ * and doubled quotes, an unquoted one none of them. Anything else fails the test.
+ */
+export function parseCsv(text: string): string[][] {
+  const records: string[][] = [];
+  let record: string[] = [];
+  let index = 0;
+  while (index < text.length) {
+    let field = '';
+    if (text[index] === '"') {
+      index++;
+      for (;;) {
+        const quote = text.indexOf('"', index);
+        assert.ok(quote >= 0, `unterminated quoted field at ${index}`);
+        field += text.slice(index, quote);
+        if (text[quote + 1] === '"') {
+          field += '"';
+          index = quote + 2;
+        } else {
+          index = quote + 1;
+          break;
+        }
+      }
+    } else {
+      const end = /[,\r\n"]/g;
+      end.lastIndex = index;
+      const match = end.exec(text);
+      const stop = match === null ? text.length : match.index;
+      field = text.slice(index, stop);
+      assert.notEqual(text[stop], '"', `a quote inside an unquoted field at ${stop}`);
+      index = stop;
+    }
+    record.push(field);
+    if (text[index] === ',') {
+      index++;
+      continue;
+    }
+    assert.equal(text.slice(index, index + 2), '\r\n', `a record must end with CRLF (at ${index})`);
+    index += 2;
+    records.push(record);
+    record = [];
+  }
+  return records;
+}
+
+export interface CsvFile {
+  readonly header: string[];
+  readonly rows: Record<string, string>[];
+  readonly text: string;
+}
+
+export function readCsv(file: string): CsvFile {
+  const text = readFileSync(file, 'utf8');
+  assert.ok(!text.startsWith('\uFEFF'), 'no byte order mark');
+  const [header, ...records] = parseCsv(text);
+  assert.ok(header !== undefined, 'a header row');
+  for (const record of records) assert.equal(record.length, header.length, 'every record has every column');
+  return {
+    header,
+    rows: records.map((record) => Object.fromEntries(header.map((name, i) => [name, record[i] ?? '']))),
+    text,
+  };
+}
+
+/** The sys_ids of the rows, asserting that none appears twice. */
+export function uniqueIds(rows: readonly Record<string, string>[]): Set<string> {
+  const ids = rows.map((row) => row.sys_id ?? '');
+  const unique = new Set(ids);
+  const repeated = ids.filter((id, index) => ids.indexOf(id) !== index);
+  assert.deepEqual(repeated, [], 'no row appears twice');
+  return unique;
+}
+
+/** Every record of a table as the simulator stores it (reference fields as sys_ids). */
+export function storeRows(sim: SimulatorHandle, table: IdentityTable): Record<string, string>[] {
+  const store = sim.instance.store.table(table);
+  return [...store.inCreationOrder()].map((row) => store.toValues(row));
+}
+
+/**
+ * Checks a CSV file against the store row by row: the same set of sys_ids, no duplicates, and every column equal
+ * to the stored value.
+ */
+export function assertSameRows(
+  csv: CsvFile,
+  expected: readonly Record<string, string>[],
+  fields: readonly string[],
+): void {
+  assert.deepEqual(csv.header, [...fields]);
+  const ids = uniqueIds(csv.rows);
+  const wanted = new Map(expected.map((row) => [row.sys_id ?? '', row]));
+  const missing = [...wanted.keys()].filter((id) => !ids.has(id));
+  const extra = [...ids].filter((id) => !wanted.has(id));
+  assert.deepEqual(
+    { missing, extra },
+    { missing: [], extra: [] },
+    'the file holds exactly the expected rows',
+  );
+  for (const row of csv.rows) {
+    const stored = wanted.get(row.sys_id ?? '') ?? {};
+    for (const field of fields) {
+      assert.equal(row[field], stored[field] ?? '', `${row.sys_id} ${field}`);
+    }
+  }
+}
+
+/** Settings for one simulator connection; `exports` is `TicketConnector.Exports.Sim`. */
+export function exportTestSettings(
+  sim: SimulatorHandle,
+  dataDir: string,
+  exports: Record<string, unknown> = {},
+  connection: Record<string, unknown> = {},
+): SettingsFile {
+  return parseSettings(
+    {
+      Connections: simulatorConnection(sim, { ResponseSizeLimit: '50', ...connection }),
+      TicketConnector: { DataDirectory: dataDir, Exports: { [CONNECTION]: exports } },
+    },
+    'export test settings',
+  );
+}
+
+/** Files in a folder, hidden temporary files included. */
+export function filesIn(dir: string): string[] {
+  try {
+    return readdirSync(dir).sort();
+  } catch {
+    return [];
+  }
+}
+
+export function tempFilesIn(dir: string): string[] {
+  return filesIn(dir).filter((name) => name.endsWith('.tmp'));
+}
+
+/** A logger that keeps what activities log, for assertions, and prints nothing. */
+export function collectingLogger(): { logger: DefaultLogger; entries: LogEntry[] } {
+  const entries: LogEntry[] = [];
+  return { logger: new DefaultLogger('DEBUG', (entry) => entries.push(entry)), entries };
+}
+
+/** Table API reads of a table in the simulator's request log (the latest 1,000 requests), URLs decoded. */
+export function tableReads(
+  sim: SimulatorHandle,
+  table: string,
+): { query: string; status: number | string }[] {
+  return sim.instance.stats
+    .latest(1000)
+    .filter((entry) => entry.method === 'GET' && entry.url.startsWith(`/api/now/table/${table}?`))
+    .map((entry) => ({
+      query: new URL(entry.url, sim.url).searchParams.get('sysparm_query') ?? '',
+      status: entry.status,
+    }));
+}

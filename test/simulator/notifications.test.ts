@@ -1,0 +1,196 @@
+import assert from 'node:assert/strict';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { NOTIFY_SECRET_HEADER, startSimulator } from '../../src/simulator/server';
+import { simulatorCalls, useSimulator } from '../helpers/simulator';
+
+/** Contract of the outbound change notifications (an async business rule posting to an external endpoint). */
+
+interface Delivery {
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Record<string, string>;
+  readonly receivedAt: number;
+}
+
+/** A tiny endpoint on loopback recording what it receives; `failFirst` answers 500 to that many requests. */
+function useReceiver(options: { failFirst?: number } = {}) {
+  const deliveries: Delivery[] = [];
+  let attempts = 0;
+  let server: Server | undefined;
+  before(async () => {
+    server = createServer((request, response) => {
+      let text = '';
+      request.setEncoding('utf8');
+      request.on('data', (chunk: string) => (text += chunk));
+      request.on('end', () => {
+        attempts++;
+        if (attempts <= (options.failFirst ?? 0)) {
+          response.writeHead(500).end();
+          return;
+        }
+        deliveries.push({
+          headers: request.headers,
+          body: JSON.parse(text) as Record<string, string>,
+          receivedAt: performance.now(),
+        });
+        response.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+  });
+  after(async () => {
+    server?.closeAllConnections();
+    await new Promise((resolve) => server?.close(resolve));
+  });
+  return {
+    deliveries,
+    get attempts() {
+      return attempts;
+    },
+    get url() {
+      return `http://127.0.0.1:${(server?.address() as AddressInfo).port}/snow-events`;
+    },
+    /** Waits (bounded) until `count` deliveries arrived. */
+    async waitFor(count: number, timeoutMs = 20_000): Promise<Delivery[]> {
+      const deadline = performance.now() + timeoutMs;
+      while (deliveries.length < count) {
+        if (performance.now() > deadline)
+          assert.fail(`expected ${count} deliveries, got ${deliveries.length}`);
+        await sleep(20);
+      }
+      return deliveries;
+    },
+  };
+}
+
+const SECRET = 'Shared-secret-1';
+
+describe('simulator notifications', () => {
+  const receiver = useReceiver();
+  const snow = useSimulator(() => ({ notify: { url: receiver.url, secret: SECRET } }));
+
+  test('each insert and update of a ticket posts {table, sys_id, number, sys_mod_count} with the secret', async () => {
+    const incident = await snow.create('incident', { short_description: 'notify me' });
+    await snow.call(`/api/now/table/incident/${incident.sys_id}`, {
+      method: 'PATCH',
+      body: { description: 'x' },
+    });
+    const [created, updated] = await receiver.waitFor(2);
+    assert.deepEqual(created?.body, {
+      table: 'incident',
+      sys_id: incident.sys_id,
+      number: incident.number,
+      sys_mod_count: '0',
+    });
+    assert.equal(updated?.body.sys_mod_count, '1');
+    assert.equal(created?.headers[NOTIFY_SECRET_HEADER.toLowerCase()], SECRET);
+    assert.equal(created?.headers['content-type'], 'application/json');
+  });
+
+  test('catalog requests notify; identity tables and unchanged updates do not', async () => {
+    const before = receiver.deliveries.length;
+    await snow.create('sys_user_group', { name: 'quiet' });
+    const request = await snow.create('sc_request', {});
+    await snow.call(`/api/now/table/sc_request/${request.sys_id}`, { method: 'PATCH', body: { state: '1' } });
+    await snow.admin(`/tickets/${request.number}/close`, { method: 'POST', body: {} });
+    const deliveries = await receiver.waitFor(before + 2);
+    await sleep(300);
+    assert.deepEqual(
+      deliveries.slice(before).map((d) => [d.body.table, d.body.number, d.body.sys_mod_count]),
+      [
+        ['sc_request', request.number, '0'],
+        ['sc_request', request.number, '1'],
+      ],
+    );
+  });
+});
+
+describe('simulator notifications: late, reordered, repeated', () => {
+  const receiver = useReceiver();
+  const delayMs = 3000;
+  const snow = useSimulator(() => ({
+    notify: { url: receiver.url, secret: SECRET, delayMs, reorder: true, duplicateRate: 1 },
+  }));
+
+  test('a batch arrives after the delay, newest first, each change twice', async () => {
+    const started = performance.now();
+    const numbers = [];
+    for (let i = 0; i < 3; i++)
+      numbers.push((await snow.create('incident', { short_description: `n${i}` })).number);
+    const deliveries = await receiver.waitFor(6);
+    assert.ok((deliveries[0]?.receivedAt ?? 0) - started >= delayMs - 50, 'not before the delay');
+    assert.deepEqual(
+      deliveries.map((d) => d.body.number),
+      [...numbers].reverse().concat([...numbers].reverse()),
+    );
+  });
+});
+
+describe('simulator notifications: failures', () => {
+  const receiver = useReceiver({ failFirst: 1 });
+  const snow = useSimulator(() => ({ notify: { url: receiver.url, secret: SECRET } }));
+
+  test('a failed delivery is retried', async () => {
+    const incident = await snow.create('incident', {});
+    const [delivery] = await receiver.waitFor(1);
+    assert.equal(delivery?.body.number, incident.number);
+    assert.equal(receiver.attempts, 2);
+  });
+
+  test('an unreachable endpoint never breaks writes; the failure is counted after bounded retries', async () => {
+    const unreachable = await startSimulator({
+      notify: { url: 'http://127.0.0.1:9/nothing', secret: SECRET },
+    });
+    try {
+      const { login, password } = unreachable.credentials;
+      const response = await fetch(`${unreachable.tableApiUrl}/incident`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Basic ${Buffer.from(`${login}:${password}`).toString('base64')}`,
+        },
+        body: '{}',
+      });
+      assert.equal(response.status, 201);
+      const deadline = performance.now() + 20_000;
+      while (unreachable.instance.notificationStats()?.failed !== 1) {
+        assert.ok(performance.now() < deadline, 'the failure is counted');
+        await sleep(50);
+      }
+    } finally {
+      await unreachable.close();
+    }
+  });
+
+  test('changes beyond maxPending are given up as failed, so a stalled receiver cannot grow memory', async () => {
+    const held = await startSimulator({
+      notify: { url: receiver.url, secret: SECRET, delayMs: 600_000, maxPending: 2 },
+    });
+    try {
+      const calls = simulatorCalls(() => held);
+      for (const short_description of ['a', 'b', 'c']) await calls.create('incident', { short_description });
+      assert.deepEqual(held.instance.notificationStats(), { delivered: 0, failed: 1, pending: 2 });
+    } finally {
+      await held.close();
+    }
+  });
+
+  test('close() cancels pending deliveries without waiting for them', async () => {
+    const late = await startSimulator({ notify: { url: receiver.url, secret: SECRET, delayMs: 600_000 } });
+    const { login, password } = late.credentials;
+    await fetch(`${late.tableApiUrl}/incident`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Basic ${Buffer.from(`${login}:${password}`).toString('base64')}`,
+      },
+      body: '{}',
+    });
+    assert.equal(late.instance.notificationStats()?.pending, 1);
+    const started = performance.now();
+    await late.close();
+    assert.ok(performance.now() - started < 10_000);
+  });
+});
