@@ -15,7 +15,7 @@ import {
   type Json,
   type Payloads,
 } from './historyPayloads';
-import { plural, type EntryDraft, type ScheduledActivity } from './timelineModel';
+import { plural, whoAndWhy, type EntryDraft, type ScheduledActivity } from './timelineModel';
 import { formatDuration } from '../contract/durations';
 
 /**
@@ -337,7 +337,7 @@ export function updateAccepted(
     const requestedBy = str(request, 'requestedBy');
     return {
       kind: 'update',
-      text: `cancel requested${requestedBy === undefined ? '' : ` by ${requestedBy}`}${reason === undefined ? '' : `: ${reason}`}`,
+      text: whoAndWhy('cancel requested', requestedBy, reason),
       data: defined({ name, reason, requestedBy, updateId, identity }),
     };
   }

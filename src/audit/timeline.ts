@@ -21,14 +21,15 @@ import {
   updateAccepted,
   updateCompleted,
 } from './provisioningEntries';
-import type {
-  EntryDraft,
-  ScheduledActivity,
-  Timeline,
-  TimelineEntry,
-  TimelineInput,
-  TimelineKind,
-  TimelineRun,
+import {
+  whoAndWhy,
+  type EntryDraft,
+  type ScheduledActivity,
+  type Timeline,
+  type TimelineEntry,
+  type TimelineInput,
+  type TimelineKind,
+  type TimelineRun,
 } from './timelineModel';
 
 /**
@@ -174,7 +175,7 @@ function runTimeline(
       const cause = attributes.cause || undefined;
       add({
         kind: 'cancel-requested',
-        text: `workflow cancellation requested${identity === undefined ? '' : ` by ${identity}`}${cause === undefined ? '' : `: ${cause}`}`,
+        text: whoAndWhy('workflow cancellation requested', identity, cause),
         data: defined({ identity, cause }),
       });
     } else if (event.workflowTaskFailedEventAttributes) {
@@ -202,7 +203,7 @@ function runTimeline(
       const identity = attributes.identity || undefined;
       add({
         kind: 'terminated',
-        text: `terminated${identity === undefined ? '' : ` by ${identity}`}${reason === undefined ? '' : `: ${reason}`}`,
+        text: whoAndWhy('terminated', identity, reason),
         data: defined({ reason, identity }),
       });
     } else if (event.workflowExecutionTimedOutEventAttributes) {

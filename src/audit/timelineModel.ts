@@ -82,6 +82,11 @@ export interface EntryDraft {
   readonly data?: Record<string, unknown>;
 }
 
+/** `<what> by <who>: <why>`, each part only when the history says it. */
+export function whoAndWhy(what: string, who: string | undefined, why: string | undefined): string {
+  return `${what}${who === undefined ? '' : ` by ${who}`}${why === undefined ? '' : `: ${why}`}`;
+}
+
 export function plural(count: number, word: string): string {
   return `${count} ${word}${count === 1 ? '' : 's'}`;
 }
