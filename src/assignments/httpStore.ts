@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { clip } from '../contract/limits';
+import type { OrderKey } from '../contract/order';
 import { PROVISIONING_STATE_CODES } from '../contract/states';
 import { parseRetryAfter, SecretRedactor } from '../servicenow/errors';
 import { isFinalState, type AssignmentStore, type AssignmentTransition, type RecordResult } from './store';
@@ -38,12 +39,7 @@ export interface HttpAssignmentStoreOptions {
 }
 
 /** The body Identity Manager receives for each transition. */
-export interface TransitionMessage {
-  readonly orderId: string;
-  readonly assignmentId: string;
-  readonly connection: string;
-  readonly resourceType: string;
-  readonly changeType: AssignmentTransition['changeType'];
+export interface TransitionMessage extends OrderKey {
   readonly provisioningState: AssignmentTransition['state'];
   readonly provisioningStateCode: number;
   /**

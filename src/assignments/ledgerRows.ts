@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CHANGE_TYPES, describeIssues } from '../contract/order';
+import { CHANGE_TYPES, describeIssues, type OrderKey } from '../contract/order';
 import { CONNECTOR_STATES } from '../contract/states';
 import type { AssignmentTicket, AssignmentTransition, AssignmentView, TransitionDetail } from './store';
 import { LedgerError } from './ledgerError';
@@ -10,12 +10,8 @@ import { storedDetailSchema, storedTransitionSchema } from './transitionSchema';
  * processes and other connector versions, and may have been edited by hand.
  */
 
-export interface AssignmentRow {
-  readonly orderId: string;
-  readonly assignmentId: string;
-  readonly connection: string;
-  readonly resourceType: string;
-  readonly changeType: string;
+/** The order's key fields, as the text columns they are stored in. */
+export interface AssignmentRow extends Readonly<Record<keyof OrderKey, string>> {
   readonly state: string;
   readonly ticketTable: string | null;
   readonly ticketNumber: string | null;

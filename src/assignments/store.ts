@@ -1,4 +1,4 @@
-import type { ChangeType } from '../contract/order';
+import type { OrderKey } from '../contract/order';
 import type { ConnectorState } from '../contract/states';
 import type {
   AssignmentTicket,
@@ -23,12 +23,7 @@ export interface AssignmentStore {
 }
 
 /** A store that can also answer questions (the embedded ledger). */
-export interface AssignmentView {
-  readonly assignmentId: string;
-  readonly connection: string;
-  readonly resourceType: string;
-  readonly changeType: ChangeType;
-  readonly orderId: string;
+export interface AssignmentView extends OrderKey {
   readonly state: ConnectorState;
   readonly ticket?: AssignmentTicket;
   readonly detail?: TransitionDetail;

@@ -91,24 +91,23 @@ export async function fetchRunHistories(
   const start = await fetch(startRunId);
   const runs: RunHistory[] = [start];
   const seen = new Set([startRunId]);
-  // Backwards to the first run of the chain.
-  for (let previous = continuedFrom(start.history); previous !== undefined;) {
-    if (seen.has(previous)) break;
-    if (runs.length >= maxRuns) throw tooMany();
-    seen.add(previous);
-    const run = await fetch(previous);
-    runs.unshift(run);
-    previous = continuedFrom(run.history);
-  }
-  // Forwards, when the given run was not the latest.
-  for (let next = continuedAs(start.history); next !== undefined;) {
-    if (seen.has(next)) break;
-    if (runs.length >= maxRuns) throw tooMany();
-    seen.add(next);
-    const run = await fetch(next);
-    runs.push(run);
-    next = continuedAs(run.history);
-  }
+  /** Follows the chain one way from `first`, each run naming the next through `link`; a loop ends it. */
+  const follow = async (
+    first: string | undefined,
+    link: (history: History) => string | undefined,
+    keep: (run: RunHistory) => void,
+  ) => {
+    for (let runId = first; runId !== undefined && !seen.has(runId);) {
+      if (runs.length >= maxRuns) throw tooMany();
+      seen.add(runId);
+      const run = await fetch(runId);
+      keep(run);
+      runId = link(run.history);
+    }
+  };
+  // Backwards to the first run of the chain, then forwards when the given run was not the latest.
+  await follow(continuedFrom(start.history), continuedFrom, (run) => runs.unshift(run));
+  await follow(continuedAs(start.history), continuedAs, (run) => runs.push(run));
   return runs;
 }
 

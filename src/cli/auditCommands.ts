@@ -11,7 +11,8 @@ import {
   type RunHistory,
 } from '../audit/histories';
 import { replayHistories, summarise, type ReplayOutcome } from '../audit/replay';
-import { buildTimeline, renderTimeline } from '../audit/timeline';
+import { buildTimeline } from '../audit/timeline';
+import { renderTimeline } from '../audit/timelineText';
 import { PROVISIONING_WORKFLOW_TYPE } from '../contract/names';
 import { usageErrorsExit2, wholeNumber } from './cliOutput';
 import { CliError } from './errors';

@@ -1,11 +1,14 @@
 import { msToNumber } from '@temporalio/common/lib/time';
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { formatDuration } from '../contract/durations';
 import { CONNECTION_IDENTIFIER } from '../contract/order';
 
 /** Output and option helpers shared by the CLI's commands (provisioning, assignments, audit and sim). */
 
 // Defined with the simulator's parsers: the standalone simulator must not depend on the CLI.
 export { wholeNumber } from '../simulator/optionParsers';
+// Durations print as they are typed (`10s`, `1d`) everywhere: in help texts, messages and schedules.
+export { formatDuration };
 
 /** Aligned columns, two spaces apart, with no trailing blanks. */
 export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -63,13 +66,6 @@ export function duration(value: string): number {
   if (!Number.isFinite(ms) || ms <= 0)
     throw new InvalidArgumentError('expected a duration such as 10s, 1m or 500ms');
   return ms;
-}
-
-export function formatDuration(ms: number): string {
-  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
-  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
-  if (ms % 1_000 === 0) return `${ms / 1_000}s`;
-  return `${ms}ms`;
 }
 
 export function connectionId(value: string): string {

@@ -17,6 +17,7 @@ import {
   type ExportInput,
   type ExportProgress,
 } from '../contract/export';
+import { formatDuration } from '../contract/durations';
 import { EXPORT_WORKFLOW_TYPE } from '../contract/names';
 
 /**
@@ -255,16 +256,8 @@ export interface ExportScheduleMemo {
 }
 
 export function describeCadence(cadence: ExportCadence): string {
-  if (cadence.kind === 'every') return `every ${formatInterval(cadence.everyMs)}`;
+  if (cadence.kind === 'every') return `every ${formatDuration(cadence.everyMs)}`;
   return `cron "${cadence.cron}"${cadence.timeZone === undefined ? '' : ` (${cadence.timeZone})`}`;
-}
-
-function formatInterval(ms: number): string {
-  if (ms % 86_400_000 === 0) return `${ms / 86_400_000}d`;
-  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
-  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
-  if (ms % 1_000 === 0) return `${ms / 1_000}s`;
-  return `${ms}ms`;
 }
 
 export { ScheduleAlreadyRunning };
@@ -326,7 +319,7 @@ function memoOf(memo: Record<string, unknown> | undefined): Partial<ExportSchedu
 function cadenceOfSpec(summary: ScheduleSummary | ScheduleDescription): string {
   const intervals = summary.spec?.intervals ?? [];
   const calendars = summary.spec?.calendars ?? [];
-  const parts = intervals.map((interval) => `every ${formatInterval(Number(interval.every))}`);
+  const parts = intervals.map((interval) => `every ${formatDuration(Number(interval.every))}`);
   if (calendars.length > 0) parts.push(`${calendars.length} calendar spec(s)`);
   return parts.join(', ') || '(none)';
 }

@@ -1,4 +1,4 @@
-import type { ChangeType } from './order';
+import type { OrderKey } from './order';
 import type { ConnectorState } from './states';
 
 /** The ticket an assignment is waiting on, as the ledger and Identity Manager see it. */
@@ -25,12 +25,7 @@ export interface TransitionDetail {
  * id) and `state` together identify the transition: recording it again is harmless. A store never moves an
  * assignment back from a final state to Transmitted.
  */
-export interface AssignmentTransition {
-  readonly orderId: string;
-  readonly assignmentId: string;
-  readonly connection: string;
-  readonly resourceType: string;
-  readonly changeType: ChangeType;
+export interface AssignmentTransition extends OrderKey {
   readonly state: ConnectorState;
   readonly ticket?: AssignmentTicket;
   readonly detail?: TransitionDetail;

@@ -67,6 +67,19 @@ export const provisioningOrdersListSchema = z.looseObject({
   ProvisioningOrdersList: z.array(z.unknown(), { error: 'must be an array of provisioning orders' }),
 });
 
+/**
+ * What names an order wherever it is reported: its results and statuses, the assignment transitions it records
+ * and the messages Identity Manager receives all carry these fields.
+ */
+export interface OrderKey {
+  /** The workflow id, which is also the ticket's correlation id. */
+  readonly orderId: string;
+  readonly assignmentId: string;
+  readonly connection: string;
+  readonly resourceType: string;
+  readonly changeType: ChangeType;
+}
+
 export const CONNECTION_IDENTIFIER = /^[A-Za-z][A-Za-z0-9.-]*$/;
 
 /**

@@ -8,7 +8,7 @@ import {
   MAX_REASON_LENGTH,
   MAX_REQUESTED_BY_LENGTH,
 } from './limits';
-import type { ChangeType } from './order';
+import type { OrderKey } from './order';
 import { TICKET_OUTCOMES, type ConnectorState, type TicketOutcome } from './states';
 
 /** How one order is handled, fixed when the order arrives (from the worker's settings) and kept in history. */
@@ -87,12 +87,7 @@ export type Resolution =
   /** The order could not be carried out (a mapping, template or caller error); the workflow fails after recording. */
   | 'failed';
 
-export interface ProvisioningResult {
-  readonly orderId: string;
-  readonly assignmentId: string;
-  readonly connection: string;
-  readonly resourceType: string;
-  readonly changeType: ChangeType;
+export interface ProvisioningResult extends OrderKey {
   readonly provisioningState: ConnectorState;
   readonly resolution: Resolution;
   readonly ticket?: TicketRef & { readonly state?: string; readonly stateLabel?: string };
@@ -110,13 +105,8 @@ export interface CancelRequest {
   readonly requestedBy?: string;
 }
 
-export interface ProvisioningStatus {
-  readonly orderId: string;
+export interface ProvisioningStatus extends OrderKey {
   readonly phase: Phase;
-  readonly assignmentId: string;
-  readonly connection: string;
-  readonly resourceType: string;
-  readonly changeType: ChangeType;
   readonly provisioningState: ConnectorState | 'Pending';
   readonly ticket?: TicketRef;
   readonly ticketState?: string;

@@ -10,13 +10,9 @@ import {
   inRunOrder,
   loadHistoryFile,
 } from '../../src/audit/histories';
-import {
-  buildTimeline,
-  renderTimeline,
-  type Timeline,
-  type TimelineEntry,
-  type TimelineKind,
-} from '../../src/audit/timeline';
+import { buildTimeline } from '../../src/audit/timeline';
+import type { Timeline, TimelineEntry, TimelineKind } from '../../src/audit/timelineModel';
+import { renderTimeline } from '../../src/audit/timelineText';
 import { registerAuditCommands } from '../../src/cli/auditCommands';
 import { CliError } from '../../src/cli/errors';
 import { startOrder } from '../../src/client/provisioning';

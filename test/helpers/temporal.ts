@@ -1,44 +1,9 @@
-import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundle } from '@temporalio/worker';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { requireBinary } from '../../src/platform/temporalBinaries';
-import { registerSearchAttributes } from '../../src/platform/registerSearchAttributes';
-import { customSearchAttributes } from '../../src/contract/searchAttributes';
+import { installQuietRuntime } from '../../scripts/harness/temporalServers';
 
-// Worker state changes at INFO drown the test report; warnings and errors still show.
-Runtime.install({ logger: new DefaultLogger('WARN') });
+installQuietRuntime();
 
-let bundle: Promise<WorkflowBundle> | undefined;
-
-/** Workflow code is bundled once per test process: bundling is the slowest step of starting a worker. */
-export function workflowBundle(): Promise<WorkflowBundle> {
-  bundle ??= bundleWorkflowCode({
-    workflowsPath: require.resolve('../../src/workflows'),
-    logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
-  });
-  return bundle;
-}
-
-/** The Java-based time-skipping server: timers fast-forward while the test awaits a result. */
-export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
-  const env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: requireBinary('testServer') } },
-  });
-  // The time-skipping server only knows built-in search attributes until told otherwise.
-  await registerSearchAttributes(env.connection, env.namespace ?? 'default');
-  return env;
-}
-
-/** A real Temporal dev server (in-memory, loopback only, no UI), by default with the connector's search attributes. */
-export async function createDevServerEnv(
-  options: { registerSearchAttributes?: boolean } = {},
-): Promise<TestWorkflowEnvironment> {
-  return TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: { type: 'existing-path', path: requireBinary('cli') },
-      ip: '127.0.0.1',
-      ui: false,
-      searchAttributes: options.registerSearchAttributes === false ? [] : [...customSearchAttributes],
-      extraArgs: ['--log-level', 'error'],
-    },
-  });
-}
+export {
+  createDevServerEnv,
+  createTimeSkippingEnv,
+  workflowBundle,
+} from '../../scripts/harness/temporalServers';

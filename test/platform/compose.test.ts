@@ -5,7 +5,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseDocument, type Document } from 'yaml';
-import { checkComposeFile, interpolateString } from '../../scripts/check-compose';
+import { checkComposeFile } from '../../scripts/check-compose';
+import { interpolateString } from '../../scripts/check-compose/interpolation';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
 const realComposeFile = path.join(repoRoot, 'docker-compose.yml');

@@ -25,11 +25,3 @@ export function reminderDueAt(
   if (reminders.everyMs === undefined) return undefined;
   return openedAt + reminders.firstAfterMs + sent * reminders.everyMs;
 }
-
-export function formatDuration(ms: number): string {
-  const minutes = Math.round(ms / 60_000);
-  if (minutes < 120) return `${minutes} minute${minutes === 1 ? '' : 's'}`;
-  const hours = Math.round(minutes / 60);
-  if (hours < 48) return `${hours} hours`;
-  return `${Math.round(hours / 24)} days`;
-}

@@ -11,6 +11,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { AssignmentTransition } from '../../contract/assignments';
+import { approximateDuration } from '../../contract/durations';
 import { clip, MAX_MESSAGE_LENGTH } from '../../contract/limits';
 import {
   cancelRequestProblems,
@@ -38,7 +39,7 @@ import { bookkeeping, isoTime } from './bookkeeping';
 import { invariant } from './invariant';
 import { assignmentStateFor, decide, type Decision } from './outcome';
 import { Patches } from './patches';
-import { checkDelay, formatDuration, reminderDueAt } from './schedule';
+import { checkDelay, reminderDueAt } from './schedule';
 
 /** Well under Temporal's 1,000-event guidance per run, leaving room for a cancellation's cleanup. */
 const MAX_EVENTS_PER_RUN = 500;
@@ -263,7 +264,7 @@ class ProvisioningOrder {
 
   private async remind(ticket: TicketRef, openedAt: number): Promise<void> {
     this.progress.remindersSent += 1;
-    const open = formatDuration(Date.now() - openedAt);
+    const open = approximateDuration(Date.now() - openedAt);
     try {
       await optional.addTicketNote.executeWithOptions(summarised(bestEffort, `Remind on ${ticket.number}`), [
         {
@@ -284,7 +285,7 @@ class ProvisioningOrder {
 
   private async passDeadline(ticket: TicketRef, policy: ProvisioningPolicy): Promise<ProvisioningResult> {
     const afterMs = invariant(policy.deadline.afterMs, 'a deadline passed has a length');
-    const reason = `the ticket stayed open longer than the deadline (${formatDuration(afterMs)})`;
+    const reason = `the ticket stayed open longer than the deadline (${approximateDuration(afterMs)})`;
     const ended: Decision = {
       provisioningState: assignmentStateFor(policy.deadline.outcome, policy),
       resolution: 'deadline',

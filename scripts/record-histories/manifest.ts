@@ -1,0 +1,77 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { bundledProjectFiles, WORKFLOW_CODE_DIRS, workflowCodeDigest } from '../../src/audit/workflowCode';
+import { workflowBundle } from '../harness/temporalServers';
+import { ROOT } from './recordScenario';
+
+/** Which code recorded a scenario: the commit, whether the workflow code differed from it, and its digest. */
+export interface CodeVersion {
+  readonly commit: string;
+  readonly workflowChanged: boolean;
+  readonly workflowDigest: string;
+  readonly sdk: string;
+  readonly recordedOn: string;
+}
+
+export async function codeVersion(): Promise<CodeVersion> {
+  const git = (...args: string[]) => {
+    try {
+      return execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
+    } catch {
+      return '';
+    }
+  };
+  // Exactly what runs in the workflow sandbox: the bundle's own files, shared contract included.
+  const files = bundledProjectFiles((await workflowBundle()).code);
+  const sdk = (
+    JSON.parse(readFileSync(require.resolve('@temporalio/worker/package.json'), 'utf8')) as {
+      version: string;
+    }
+  ).version;
+  return {
+    commit: git('rev-parse', '--short', 'HEAD') || 'unknown',
+    workflowChanged: git('status', '--porcelain', '--', ...WORKFLOW_CODE_DIRS) !== '',
+    workflowDigest: workflowCodeDigest(ROOT, files),
+    sdk,
+    recordedOn: new Date().toISOString().slice(0, 10),
+  };
+}
+
+/** What `recorded.manifest` in a release folder keeps per scenario, so that adding one keeps the others' record. */
+export type Manifest = Record<
+  string,
+  { readonly files: readonly string[]; readonly description: string } & CodeVersion
+>;
+
+export function readme(release: number, manifest: Manifest): string {
+  const lines = [
+    `# Recorded workflow histories: release ${release}`,
+    '',
+    'Histories of the provisioning workflow, one JSON file per run, in the format of',
+    '`temporal workflow show --output json` and of the Web UI download (`historyFromJSON` reads them).',
+    '`test/audit/replay.test.ts` replays every file under `test/histories/` against the current workflow code.',
+    '',
+    '**Never regenerate these histories to make a replay test pass after a workflow change.** They stand for',
+    'workflows already running in production: a replay failure means the change would break them. Keep the',
+    "old behaviour for histories that reached that point with `patched('<change-id>')` (and `deprecatePatch`",
+    'once no such workflow is left), then record the new behaviour as scenarios of the next release',
+    '(`npm run histories:record -- --release <n>`; `--add` records scenarios missing from an existing folder).',
+    '',
+    'Recorded by `scripts/record-histories.ts`: time-skipping test server, ServiceNow simulator, a real worker',
+    'with the connector activities and a SQLite ledger. The digest is sha-256 over the files bundled into the',
+    'workflow code (src/workflows and src/contract), first 16 hex digits.',
+    '',
+    '| scenario | files | what happens | recorded by |',
+    '| -------- | ----- | ------------ | ----------- |',
+    ...Object.entries(manifest).map(
+      ([name, entry]) =>
+        `| ${name} | ${entry.files.join('<br>')} | ${entry.description} | commit ${entry.commit}` +
+        `${entry.workflowChanged ? ' (uncommitted workflow changes)' : ''}, digest ${entry.workflowDigest}, ` +
+        `SDK ${entry.sdk}, ${entry.recordedOn} |`,
+    ),
+    '',
+    'A workflow that continued as new has one file per run (`<scenario>-runN.json`), in run order.',
+    '',
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,320 @@
+import type { WorkflowHandle } from '@temporalio/client';
+import { ADMIN_USER_SYS_ID, type SimulatorHandle } from '../../src/simulator/server';
+import type { CloseOutcome, TicketAction } from '../../src/simulator/ticketActions';
+import type { provisioningWorkflow } from '../../src/workflows';
+import { cancelUpdate, ticketChangedSignal } from '../../src/contract/messages';
+import type { TicketRef } from '../../src/contract/provisioning';
+import { RESOURCE_TYPES } from '../harness/simulatorSettings';
+
+/**
+ * The scenarios whose histories are committed under test/histories/release-<n>/: what happens to each order
+ * once it has started. Adding one to a release records it with `--add`; the recorded ones never change.
+ */
+
+const HOUR = 60 * 60 * 1000;
+const DAY = 24 * HOUR;
+
+type Handle = WorkflowHandle<typeof provisioningWorkflow>;
+
+/** What a scenario is given once its order has started and has its ticket. */
+export interface ScenarioContext {
+  readonly sim: SimulatorHandle;
+  readonly handle: Handle;
+  readonly ticket: TicketRef;
+  /** Skips server time, and keeps the simulator's clock with it so that ticket dates match the history. */
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly act: (
+    number: string,
+    action: TicketAction,
+    options?: { outcome?: CloseOutcome; notes?: string },
+  ) => void;
+  /** Replaces the worker by one running the current workflow code (scenarios with `startedBy`). */
+  readonly upgrade: () => Promise<void>;
+}
+
+interface ScenarioBase {
+  readonly name: string;
+  /** The release whose workflow code recorded it: its files live in test/histories/release-<n>/. */
+  readonly release: number;
+  readonly description: string;
+  /** The order's assignment id: fixed, so that a scenario's workflow id is the same in every recording. */
+  readonly assignmentId: string;
+  /** Merged into the test order (an Added incident). */
+  readonly order?: Record<string, unknown>;
+  /** Merged into the test settings' TicketConnector section. */
+  readonly settings?: Record<string, unknown>;
+  /**
+   * The dev server instead of the time-skipping one, for scenarios the latter cannot run (it refuses to cancel
+   * an activity that has not started yet).
+   */
+  readonly devServer?: true;
+  /**
+   * A commit whose workflow code starts the order, as workers of an older release would; the scenario calls
+   * `upgrade()` to hand it to the current code, as a rollout does.
+   */
+  readonly startedBy?: string;
+}
+
+/** Most scenarios act once the order has its ticket; some end the order before it can have one. */
+export type Scenario = ScenarioBase &
+  (
+    | { readonly beforeTicket?: false; run(context: ScenarioContext): Promise<void> }
+    | { readonly beforeTicket: true; run(context: Omit<ScenarioContext, 'ticket'>): Promise<void> }
+  );
+
+/** Scenario bodies recorded by more than one release: the same story, told by each release's code. */
+type ScenarioStory = Pick<ScenarioBase, 'assignmentId' | 'settings'> & {
+  run(context: ScenarioContext): Promise<void>;
+};
+
+const closedAfterThreeDays: ScenarioStory = {
+  assignmentId: 'audit-closed',
+  settings: { Polling: { FirstCheckAfter: '1m', MaxInterval: '12h', BackoffCoefficient: 2, Jitter: 0.1 } },
+  async run({ handle, ticket, sleep, act }) {
+    await sleep(3 * DAY);
+    act(ticket.number, 'close', { notes: 'Access granted in the app' });
+    await handle.signal(ticketChangedSignal, { source: 'servicenow-push' });
+    await handle.result();
+  },
+};
+
+const openForSixteenHours: ScenarioStory = {
+  assignmentId: 'audit-can',
+  settings: { Polling: { FirstCheckAfter: '1m', MaxInterval: '10m', BackoffCoefficient: 2, Jitter: 0.1 } },
+  async run({ handle, ticket, sleep, act }) {
+    await sleep(16 * HOUR);
+    act(ticket.number, 'close', { notes: 'Done after a long wait' });
+    await handle.result();
+  },
+};
+
+const revokedAfterFiveHours: ScenarioStory = {
+  assignmentId: 'audit-revoked',
+  async run({ handle, sleep }) {
+    await sleep(5 * HOUR);
+    await handle.executeUpdate(cancelUpdate, {
+      args: [{ reason: 'access request withdrawn by the manager', requestedBy: 'jsmith' }],
+    });
+    await handle.result();
+  },
+};
+
+const canceledInTemporal: ScenarioStory = {
+  assignmentId: 'audit-wf-canceled',
+  async run({ handle, sleep }) {
+    await sleep(2 * HOUR);
+    await handle.cancel();
+    await handle.result().catch(() => undefined);
+  },
+};
+
+export const scenarios: readonly Scenario[] = [
+  {
+    name: 'closed',
+    release: 1,
+    description:
+      'Added incident, checked for three days, closed by a fulfiller, noticed through a ticketChanged signal: Executed.',
+    ...closedAfterThreeDays,
+  },
+  {
+    name: 'canceled-in-servicenow',
+    release: 1,
+    description:
+      'Catalog request; ServiceNow fails every call for two hours (failed checks), then a fulfiller cancels the ticket: Errored.',
+    assignmentId: 'audit-canceled',
+    order: { ResourceType: { Id: 8, Identifier: RESOURCE_TYPES.catalog } },
+    settings: { Polling: { FirstCheckAfter: '1m', MaxInterval: '6h', BackoffCoefficient: 2, Jitter: 0.1 } },
+    async run({ sim, handle, ticket, sleep, act }) {
+      sim.instance.faults.update({ errorRate: 1 });
+      try {
+        await sleep(2 * HOUR);
+      } finally {
+        sim.instance.faults.update({ errorRate: 0 });
+      }
+      await sleep(DAY);
+      act(ticket.number, 'cancel', { notes: 'Not approved by the application owner' });
+      await handle.result();
+    },
+  },
+  {
+    name: 'revoked',
+    release: 1,
+    description:
+      'Revoked before fulfilment with the cancel update (reason and requestedBy): ticket canceled, Errored.',
+    ...revokedAfterFiveHours,
+  },
+  {
+    name: 'continued-as-new',
+    release: 1,
+    description:
+      'Checks every 10 minutes for 16 hours: the workflow continues as new when a run passes 500 events, then the ticket is closed: Executed.',
+    ...openForSixteenHours,
+  },
+  {
+    name: 'workflow-canceled',
+    release: 1,
+    description:
+      'The workflow is canceled in Temporal (Web UI or handle.cancel()): the ticket is canceled, the assignment Errored.',
+    ...canceledInTemporal,
+  },
+  {
+    name: 'reminders',
+    release: 1,
+    description:
+      'Reminders after one day and then every day while the ticket stays open for three and a half days; closed: Executed.',
+    assignmentId: 'audit-reminders',
+    settings: {
+      Polling: { FirstCheckAfter: '1m', MaxInterval: '12h', BackoffCoefficient: 2, Jitter: 0.1 },
+      Reminders: { FirstAfter: '1d', Every: '1d' },
+    },
+    async run({ handle, ticket, sleep, act }) {
+      await sleep(3.5 * DAY);
+      act(ticket.number, 'close', { notes: 'Granted' });
+      await handle.result();
+    },
+  },
+  {
+    name: 'closed',
+    release: 2,
+    description:
+      'As in release 1 (closed after three days, noticed through ticketChanged): with the order-limits and records-in-order markers and the ticket content planned once.',
+    ...closedAfterThreeDays,
+  },
+  {
+    name: 'continued-as-new',
+    release: 2,
+    description:
+      'Checks every 10 minutes for 16 hours across runs; the carried state names its workflow chain; closed: Executed.',
+    ...openForSixteenHours,
+  },
+  {
+    name: 'missing-ticket',
+    release: 2,
+    description: 'The ticket is deleted in ServiceNow: three reads miss it, then Errored (ticket-missing).',
+    assignmentId: 'audit-missing',
+    async run({ sim, handle, ticket, sleep }) {
+      await sleep(HOUR);
+      await tableCall(sim, 'DELETE', `${ticket.table}/${ticket.sysId}`);
+      await handle.result();
+    },
+  },
+  {
+    name: 'foreign-ticket',
+    release: 2,
+    description:
+      "The ticket's correlation id is changed to another order's: it is no longer judged, and the order ends Errored (ticket-missing).",
+    assignmentId: 'audit-foreign',
+    async run({ sim, handle, ticket, sleep }) {
+      await sleep(HOUR);
+      await tableCall(sim, 'PATCH', `${ticket.table}/${ticket.sysId}`, { correlation_id: 'another-order' });
+      await handle.result();
+    },
+  },
+  {
+    name: 'refused-cancel',
+    release: 2,
+    description:
+      "Revoked while ServiceNow refuses the cancellation (the connector's write role removed): Errored, the reason says the ticket is left open.",
+    assignmentId: 'audit-refused-cancel',
+    async run({ sim, handle, sleep }) {
+      await sleep(HOUR);
+      const grants = (await tableCall(
+        sim,
+        'GET',
+        `sys_user_has_role?sysparm_query=user=${ADMIN_USER_SYS_ID}&sysparm_fields=sys_id`,
+      )) as { result: { sys_id: string }[] };
+      for (const grant of grants.result) await tableCall(sim, 'DELETE', `sys_user_has_role/${grant.sys_id}`);
+      await handle.executeUpdate(cancelUpdate, {
+        args: [{ reason: 'request withdrawn', requestedBy: 'ops' }],
+      });
+      await handle.result();
+    },
+  },
+  {
+    name: 'cancel-before-plan',
+    release: 2,
+    description:
+      'Canceled in Temporal as soon as it starts, before its ticket is planned: every ticket table is searched, none found, Errored.',
+    assignmentId: 'audit-cancel-before-plan',
+    beforeTicket: true,
+    devServer: true,
+    async run({ handle }) {
+      await handle.cancel();
+      await handle.result().catch(() => undefined);
+    },
+  },
+  {
+    name: 'failed-plan',
+    release: 2,
+    description:
+      'A template error fails the order before any ticket: Errored is recorded with the reason, then the workflow fails.',
+    assignmentId: 'audit-failed-plan',
+    settings: {
+      ResourceTypeMappings: {
+        [RESOURCE_TYPES.incident]: {
+          Connection: 'Sim',
+          CallerId: 'admin',
+          TitleTemplate: '{{#ifCond ChangeType "~=" "Added"}}x{{/ifCond}}',
+          DescriptionTemplate: 'd',
+        },
+      },
+    },
+    beforeTicket: true,
+    async run({ handle }) {
+      await handle.result().catch(() => undefined);
+    },
+  },
+  {
+    name: 'upgraded-mid-order',
+    release: 2,
+    description:
+      "Opened by the first release's workflow code (commit 20051cc), handed to this release's workers while waiting, then closed: the new paths (records in order) switch on mid-run; Executed.",
+    assignmentId: 'audit-upgraded',
+    startedBy: '20051cc',
+    // The time-skipping server never hands a task left on a stopped worker's sticky queue to another worker.
+    devServer: true,
+    settings: { Polling: { FirstCheckAfter: '2s', MaxInterval: '5s', BackoffCoefficient: 2, Jitter: 0.1 } },
+    async run({ handle, ticket, sleep, act, upgrade }) {
+      await sleep(8_000);
+      await upgrade();
+      await sleep(8_000);
+      act(ticket.number, 'close', { notes: 'Granted after the upgrade' });
+      await handle.result();
+    },
+  },
+  {
+    name: 'revoked',
+    release: 2,
+    description:
+      "Revoked with the cancel update: the ticket, checked to be the order's, is canceled; Errored.",
+    ...revokedAfterFiveHours,
+  },
+  {
+    name: 'workflow-canceled',
+    release: 2,
+    description:
+      'Canceled in Temporal: the ticket is canceled and Errored recorded in a scope that cannot be canceled midway.',
+    ...canceledInTemporal,
+  },
+];
+
+/** A Table API call as the simulator's admin; the parsed answer, or undefined for 204. */
+async function tableCall(
+  sim: SimulatorHandle,
+  method: string,
+  pathAndQuery: string,
+  body?: unknown,
+): Promise<unknown> {
+  const { login, password } = sim.credentials;
+  const response = await fetch(`${sim.tableApiUrl}/${pathAndQuery}`, {
+    method,
+    headers: {
+      Authorization: `Basic ${Buffer.from(`${login}:${password}`).toString('base64')}`,
+      Accept: 'application/json',
+      ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`${method} ${pathAndQuery}: HTTP ${response.status}`);
+  return response.status === 204 ? undefined : response.json();
+}

@@ -1,0 +1,33 @@
+/**
+ * Durations as text, in the two forms the connector prints. Workflow code imports this module: no Node
+ * built-ins, no I/O.
+ */
+
+const SECOND = 1_000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/**
+ * The exact duration in its largest whole unit (`1d`, `36h`, `90s`, `1500ms`), as settings and `--interval`
+ * options are written, so that what is printed can be typed back.
+ */
+export function formatDuration(ms: number): string {
+  if (ms % DAY === 0) return `${ms / DAY}d`;
+  if (ms % HOUR === 0) return `${ms / HOUR}h`;
+  if (ms % MINUTE === 0) return `${ms / MINUTE}m`;
+  if (ms % SECOND === 0) return `${ms / SECOND}s`;
+  return `${ms}ms`;
+}
+
+/**
+ * The duration rounded for people reading a ticket (`45 minutes`, `3 hours`, `10 days`). Released workflow code
+ * writes it into ticket notes and failure reasons recorded in histories: its output must never change.
+ */
+export function approximateDuration(ms: number): string {
+  const minutes = Math.round(ms / MINUTE);
+  if (minutes < 120) return `${minutes} minute${minutes === 1 ? '' : 's'}`;
+  const hours = Math.round(minutes / 60);
+  if (hours < 48) return `${hours} hours`;
+  return `${Math.round(hours / 24)} days`;
+}
