@@ -22,11 +22,11 @@ const path = require('node:path');
  */
 const NODE_VERSION = '24.22.3';
 
-/** Where npm publishes each platform's binary; other platforms install Node themselves. */
-const PACKAGE_PLATFORMS = {
-  linux: ['x64', 'arm64', 'ppc64le', 's390x'],
-  darwin: ['x64', 'arm64'],
-};
+/**
+ * The platforms whose package is published for this release (the darwin packages lag behind or stopped); on
+ * others, developers install Node themselves.
+ */
+const PACKAGE_PLATFORMS = { linux: ['x64', 'arm64'] };
 
 const toolsDir = process.env.NODE_TOOLS_DIR || path.join(__dirname, '..', '.node');
 const installDir = path.join(toolsDir, `v${NODE_VERSION}`);
@@ -47,7 +47,6 @@ function run(command, args) {
   if (result.status !== 0) {
     fail(`${command} ${args.join(' ')} exited with ${result.status}:\n${result.stderr.trim()}`);
   }
-  return result.stdout.trim();
 }
 
 function installedVersion(dir) {

@@ -177,6 +177,24 @@ describe('scripts/setup-node.js', () => {
     assert.deepEqual(readdirSync(registry.toolsDir), []);
   });
 
+  test('a platform without a published package is told to install Node itself', () => {
+    const registry = fakeRegistry(`v${pinnedVersion}`);
+    const preload = path.join(registry.toolsDir, '..', 'riscv.js');
+    writeFileSync(preload, "Object.defineProperty(process, 'arch', { value: 'riscv64' });\n");
+    const result = spawnSync(process.execPath, ['--require', preload, setupScript], {
+      env: registry.env,
+      encoding: 'utf8',
+    });
+    assert.equal(result.status, 1);
+    assert.match(
+      result.stderr,
+      new RegExp(
+        `no node package is published for ${process.platform}-riscv64: install Node ${pinnedVersion}`,
+      ),
+    );
+    assert.deepEqual(registry.npmCalls(), []);
+  });
+
   test("a registry failure is reported with npm's own message", () => {
     const registry = fakeRegistry(`v${pinnedVersion}`);
     const result = runSetup({ ...registry.env, FAKE_NPM_ERROR: 'npm error 404 Not Found' });
