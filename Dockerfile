@@ -2,7 +2,8 @@
 # Connector worker image, used by docker-compose.yml (`docker compose up -d --build`).
 # Debian (glibc) rather than Alpine: the Temporal SDK's native core-bridge ships prebuilt for glibc only.
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+# The supported runtime: the same Node major as package.json engines, .ci/run and scripts/setup-node.js.
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 # ---- build: full dependency tree to compile TypeScript into lib/ ------------------------------------------
 FROM ${NODE_IMAGE} AS build

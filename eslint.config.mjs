@@ -9,6 +9,7 @@ export default tseslint.config(
       'lib/**',
       'node_modules/**',
       '.temporal/**',
+      '.node/**',
       'data/**',
       'scratch/**',
       '.histories-build/**',
@@ -60,7 +61,8 @@ export default tseslint.config(
     },
   },
   {
-    files: ['bin/**/*.js'],
+    // Plain JavaScript: bin/ runs compiled or source code, scripts/setup-node.js runs before npm ci.
+    files: ['bin/**/*.js', 'scripts/**/*.js'],
     extends: [tseslint.configs.disableTypeChecked],
     languageOptions: {
       sourceType: 'commonjs',
