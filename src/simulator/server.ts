@@ -12,6 +12,7 @@ import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } fr
 import { isLoopbackHost } from '../config/loopback';
 import { registerAdminRoutes } from './adminRoutes';
 import { ApiError, sendApiError, unknownResource, unreadableRequest } from './apiErrors';
+import { acceptBodilessJson } from './bodyParsing';
 import { registerCatalogRoutes } from './catalogRoutes';
 import { apiAuthentication, instanceGate, recordRequest, sendHibernationPage } from './gates';
 import { SimulatedInstance } from './instance';
@@ -130,6 +131,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       void answerUnknownUrl(reply);
     },
   });
+  acceptBodilessJson(app);
   app.decorateRequest('caller', null);
   app.setErrorHandler((error: Error, request, reply) => answerError(error, request, reply, maxBodyBytes));
   app.setNotFoundHandler((_request, reply) => answerUnknownUrl(reply));
