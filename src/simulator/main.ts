@@ -1,5 +1,6 @@
 import { Command } from 'commander';
-import { httpUrl, wholeNumber } from './optionParsers';
+import { notifyTarget, UnsafeNotifyUrlError } from './notifications';
+import { wholeNumber } from './optionParsers';
 import { startSimulator } from './server';
 
 interface MainOptions {
@@ -37,7 +38,7 @@ const program = new Command('servicenow-sim')
   .option('--seed-users <n>', 'users to create at startup', wholeNumber(0, 1_000_000), 0)
   .option('--seed-groups <n>', 'groups to create at startup', wholeNumber(0, 100_000), 0)
   .option('--memberships-per-user <n>', 'groups each seeded user joins', wholeNumber(0, 100), 1)
-  .option('--notify-url <url>', 'POST ticket changes to this URL', httpUrl)
+  .option('--notify-url <url>', 'POST ticket changes to this URL (https, or http to a loopback host)')
   .option(
     '--notify-secret <secret>',
     `shared secret sent with each notification (default: $SNOW_SIM_NOTIFY_SECRET)`,
@@ -51,6 +52,7 @@ const program = new Command('servicenow-sim')
   .option('--verbose', 'log every request')
   .action(async (options: MainOptions) => {
     const notifySecret = options.notifySecret ?? process.env.SNOW_SIM_NOTIFY_SECRET;
+    if (options.notifyUrl !== undefined) checkNotifyUrl(options.notifyUrl);
     if (options.notifyUrl !== undefined && !notifySecret) {
       program.error('--notify-url needs --notify-secret (or $SNOW_SIM_NOTIFY_SECRET)');
     }
@@ -102,6 +104,16 @@ const program = new Command('servicenow-sim')
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+
+/** Refused before anything starts, in the option's own name (commander's parsers would echo the URL). */
+function checkNotifyUrl(url: string): void {
+  try {
+    notifyTarget(url, '--notify-url');
+  } catch (error) {
+    if (error instanceof UnsafeNotifyUrlError) program.error(error.message);
+    throw error;
+  }
+}
 
 program.parseAsync().catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : error);
