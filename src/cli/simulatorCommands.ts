@@ -41,17 +41,29 @@ function connectionOf(command: Command): Connection {
   const password = options.password ?? (process.env.SNOW_SIM_PASSWORD || passwordOfLocalStack(command));
   const given =
     options.url ?? (process.env.SNOW_SIM_URL || `http://127.0.0.1:${localSimulatorPort(process.env)}`);
-  let url: string;
-  try {
-    url = httpUrl(given);
-  } catch {
-    throw new CliError(`The simulator URL must be an http:// or https:// URL, not '${given}'`, 2);
-  }
   return {
-    url,
+    url: simulatorUrl(given),
     user: options.user ?? process.env.SNOW_SIM_USER ?? 'admin',
     password,
   };
+}
+
+/** The URL every message names, so one holding credentials is refused without being repeated. */
+function simulatorUrl(given: string): string {
+  if (URL.canParse(given)) {
+    const { username, password } = new URL(given);
+    if (username !== '' || password !== '') {
+      throw new CliError(
+        'The simulator URL must not hold credentials: give them with --user and --password (or SNOW_SIM_USER and SNOW_SIM_PASSWORD)',
+        2,
+      );
+    }
+  }
+  try {
+    return httpUrl(given);
+  } catch {
+    throw new CliError(`The simulator URL must be an http:// or https:// URL, not '${given}'`, 2);
+  }
 }
 
 /**

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
-import { httpUrl, wholeNumber } from './optionParsers';
+import { notifyTarget, UnsafeNotifyUrlError } from './notifications';
+import { wholeNumber } from './optionParsers';
 import { startSimulator } from './server';
 
 interface MainOptions {
@@ -27,17 +28,20 @@ const program = new Command('servicenow-sim')
   .description('a local ServiceNow instance for tests, demos and benchmarks (npm run servicenow:sim)')
   .option('--port <port>', 'port to listen on (0 picks a free one)', wholeNumber(0, 65535), 8090)
   .option('--host <host>', 'address to listen on', '127.0.0.1')
-  .option('--allow-remote', 'allow a non-loopback --host (the credentials are printed in clear)')
+  .option('--allow-remote', 'allow a non-loopback --host (generated credentials are printed in clear)')
   .option('--admin-password <password>', 'admin password (default: $SNOW_SIM_PASSWORD, else generated)')
   .option('--client-id <id>', 'OAuth client id (default: generated)')
-  .option('--client-secret <secret>', 'OAuth client secret (default: generated)')
+  .option(
+    '--client-secret <secret>',
+    'OAuth client secret (default: $SNOW_SIM_CLIENT_SECRET, else generated)',
+  )
   .option('--client-credentials', 'enable the OAuth client_credentials grant, running as the admin')
   .option('--rate-limit-per-hour <n>', 'hourly rate-limit rule per user', wholeNumber(1, 1e9))
   .option('--max-concurrent <n>', 'requests in flight before a bare 429', wholeNumber(1, 1e6))
   .option('--seed-users <n>', 'users to create at startup', wholeNumber(0, 1_000_000), 0)
   .option('--seed-groups <n>', 'groups to create at startup', wholeNumber(0, 100_000), 0)
   .option('--memberships-per-user <n>', 'groups each seeded user joins', wholeNumber(0, 100), 1)
-  .option('--notify-url <url>', 'POST ticket changes to this URL', httpUrl)
+  .option('--notify-url <url>', 'POST ticket changes to this URL (https, or http to a loopback host)')
   .option(
     '--notify-secret <secret>',
     `shared secret sent with each notification (default: $SNOW_SIM_NOTIFY_SECRET)`,
@@ -50,27 +54,30 @@ const program = new Command('servicenow-sim')
   )
   .option('--verbose', 'log every request')
   .action(async (options: MainOptions) => {
-    const notifySecret = options.notifySecret ?? process.env.SNOW_SIM_NOTIFY_SECRET;
-    if (options.notifyUrl !== undefined && !notifySecret) {
+    const adminPassword = givenSecret(options.adminPassword, '--admin-password', 'SNOW_SIM_PASSWORD');
+    const clientSecret = givenSecret(options.clientSecret, '--client-secret', 'SNOW_SIM_CLIENT_SECRET');
+    const notifySecret = givenSecret(options.notifySecret, '--notify-secret', 'SNOW_SIM_NOTIFY_SECRET');
+    if (options.notifyUrl !== undefined) checkNotifyUrl(options.notifyUrl);
+    if (options.notifyUrl !== undefined && notifySecret === undefined) {
       program.error('--notify-url needs --notify-secret (or $SNOW_SIM_NOTIFY_SECRET)');
     }
     const simulator = await startSimulator({
       port: options.port,
       host: options.host,
       allowRemote: options.allowRemote,
-      admin: { password: options.adminPassword ?? (process.env.SNOW_SIM_PASSWORD || undefined) },
+      admin: { password: adminPassword?.value },
       oauth: {
         clientId: options.clientId,
-        clientSecret: options.clientSecret,
+        clientSecret: clientSecret?.value,
         clientCredentials: { enabled: options.clientCredentials === true },
       },
       rateLimit:
         options.rateLimitPerHour === undefined ? undefined : { requestsPerHour: options.rateLimitPerHour },
       maxConcurrent: options.maxConcurrent,
       notify:
-        options.notifyUrl === undefined || !notifySecret
+        options.notifyUrl === undefined || notifySecret === undefined
           ? undefined
-          : { url: options.notifyUrl, secret: notifySecret, delayMs: options.notifyDelayMs },
+          : { url: options.notifyUrl, secret: notifySecret.value, delayMs: options.notifyDelayMs },
       randomSeed: options.randomSeed,
       stateFile: options.stateFile,
       verbose: options.verbose,
@@ -89,8 +96,10 @@ const program = new Command('servicenow-sim')
     console.log(`  OAuth         ${simulator.oauthUrl}`);
     console.log(`  Admin API     ${simulator.url}/sim/admin`);
     if (options.stateFile !== undefined) console.log(`  State file    ${options.stateFile}`);
-    console.log(`  Login         ${credentials.login} / ${credentials.password}`);
-    console.log(`  OAuth client  ${credentials.clientId} / ${credentials.clientSecret}`);
+    console.log(`  Login         ${credentials.login} / ${printable(credentials.password, adminPassword)}`);
+    console.log(
+      `  OAuth client  ${credentials.clientId} / ${printable(credentials.clientSecret, clientSecret)}`,
+    );
     console.log(`  Operate it    SNOW_SIM_URL=${simulator.url} SNOW_SIM_PASSWORD=... snow-ticket sim --help`);
     const stop = () => {
       console.log('Stopping the simulator');
@@ -102,6 +111,41 @@ const program = new Command('servicenow-sim')
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+
+/** A secret the operator supplied, and where from: the option wins over the environment; empty is not given. */
+interface GivenSecret {
+  readonly value: string;
+  readonly source: string;
+}
+
+function givenSecret(
+  option: string | undefined,
+  optionName: string,
+  variable: string,
+): GivenSecret | undefined {
+  if (option) return { value: option, source: optionName };
+  const value = process.env[variable];
+  return value ? { value, source: `$${variable}` } : undefined;
+}
+
+/**
+ * Only a secret the simulator generated is printed, since nobody could use it otherwise; one the operator
+ * supplied is already known to them and is named by where it came from, so that it never reaches a terminal
+ * log or a CI transcript.
+ */
+function printable(secret: string, given: GivenSecret | undefined): string {
+  return given === undefined ? secret : `(as given in ${given.source})`;
+}
+
+/** Refused before anything starts, in the option's own name (commander's parsers would echo the URL). */
+function checkNotifyUrl(url: string): void {
+  try {
+    notifyTarget(url, '--notify-url');
+  } catch (error) {
+    if (error instanceof UnsafeNotifyUrlError) program.error(error.message);
+    throw error;
+  }
+}
 
 program.parseAsync().catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : error);

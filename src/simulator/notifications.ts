@@ -1,10 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isLoopbackHost } from '../config/loopback';
 import type { Prng } from './random';
 
 /** The header carrying the shared secret on every notification. */
 export const NOTIFY_SECRET_HEADER = 'X-ServiceNow-Secret';
 
 export interface NotifyOptions {
+  /** https, or plain http to a loopback host; see notifyTarget. */
   readonly url: string;
   readonly secret: string;
   /** Holds changes this long before delivering them as one batch (late delivery). */
@@ -43,6 +45,43 @@ const DELIVERY_TIMEOUT_MS = 10_000;
  */
 const MAX_PENDING = 10_000;
 
+/** A notification URL refused at configuration time, before any secret is sent. */
+export class UnsafeNotifyUrlError extends Error {
+  constructor(
+    readonly field: string,
+    readonly problem: string,
+  ) {
+    super(`${field} ${problem}`);
+    this.name = 'UnsafeNotifyUrlError';
+  }
+}
+
+/**
+ * Where the shared secret may go: https, or plain http to a loopback host (local receivers and test doubles),
+ * and no credentials in the URL, which would travel with every notification and show wherever the URL is
+ * printed. The URL itself is never repeated in the error, since it may hold such credentials.
+ */
+export function notifyTarget(url: string, field = 'notify.url'): URL {
+  let target: URL;
+  try {
+    target = new URL(url);
+  } catch {
+    throw new UnsafeNotifyUrlError(field, 'is not a URL');
+  }
+  if (target.username !== '' || target.password !== '') {
+    throw new UnsafeNotifyUrlError(
+      field,
+      'must not hold credentials: the shared secret authenticates the sender',
+    );
+  }
+  if (target.protocol === 'https:') return target;
+  if (target.protocol === 'http:' && isLoopbackHost(target.hostname)) return target;
+  throw new UnsafeNotifyUrlError(
+    field,
+    `must be https://, or http:// to a loopback host (127.0.0.0/8, ::1, localhost), not ${target.protocol}//${target.host}`,
+  );
+}
+
 /**
  * Posts ticket changes to an external endpoint, asynchronously and with the imperfections of the real pattern:
  * late, repeated, out of order. A failed delivery is retried a few times and then given up; nothing here can
@@ -57,11 +96,14 @@ export class Notifier {
   private inDelivery = 0;
   private delivered = 0;
   private failed = 0;
+  private readonly target: URL;
 
   constructor(
     private readonly options: NotifyOptions,
     private readonly random: Prng,
-  ) {}
+  ) {
+    this.target = notifyTarget(options.url);
+  }
 
   notify(change: ChangeNotification): void {
     if (this.stopping.signal.aborted) return;
@@ -121,8 +163,10 @@ export class Notifier {
     const signal = this.stopping.signal;
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       try {
-        const response = await fetch(this.options.url, {
+        const response = await fetch(this.target, {
           method: 'POST',
+          // A redirect would carry the secret header to wherever it points: it counts as a failed answer.
+          redirect: 'manual',
           headers: { 'content-type': 'application/json', [NOTIFY_SECRET_HEADER]: this.options.secret },
           body: JSON.stringify(change),
           signal: AbortSignal.any([signal, AbortSignal.timeout(DELIVERY_TIMEOUT_MS)]),

@@ -12,6 +12,7 @@ import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } fr
 import { isLoopbackHost } from '../config/loopback';
 import { registerAdminRoutes } from './adminRoutes';
 import { ApiError, sendApiError, unknownResource, unreadableRequest } from './apiErrors';
+import { acceptBodilessJson } from './bodyParsing';
 import { registerCatalogRoutes } from './catalogRoutes';
 import { apiAuthentication, instanceGate, recordRequest, sendHibernationPage } from './gates';
 import { SimulatedInstance } from './instance';
@@ -23,7 +24,12 @@ import { StateSaver } from './stateFile';
 import { registerTableRoutes } from './tableRoutes';
 
 export { ACCESS_REQUEST_ITEM_SYS_ID, ADMIN_USER_SYS_ID, SEEDED_ROLES } from './seed';
-export { NOTIFY_SECRET_HEADER, type ChangeNotification, type NotifyOptions } from './notifications';
+export {
+  NOTIFY_SECRET_HEADER,
+  UnsafeNotifyUrlError,
+  type ChangeNotification,
+  type NotifyOptions,
+} from './notifications';
 export { RATE_LIMIT_RULE_SYS_ID, type Faults } from './limits';
 
 export interface SimulatorOptions {
@@ -130,6 +136,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       void answerUnknownUrl(reply);
     },
   });
+  acceptBodilessJson(app);
   app.decorateRequest('caller', null);
   app.setErrorHandler((error: Error, request, reply) => answerError(error, request, reply, maxBodyBytes));
   app.setNotFoundHandler((_request, reply) => answerUnknownUrl(reply));

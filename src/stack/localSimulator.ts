@@ -33,6 +33,11 @@ export interface LocalSimulator {
   readonly settings: SettingsFile;
   /** Where its credentials are kept between runs (readable only by the owner). */
   readonly credentialsFile: string;
+  /**
+   * Where the admin password in effect can be found, to be printed instead of it: `$SNOW_SIM_PASSWORD` when the
+   * operator gave it (the file then keeps another, unused one), else the credentials file.
+   */
+  readonly passwordSource: string;
   /** Where its records are kept between runs. */
   readonly stateFile: string;
 }
@@ -59,15 +64,17 @@ export function readSimulatorCredentials(dataDir: string): StoredCredentials | u
 function localCredentials(
   dataDir: string,
   env: NodeJS.ProcessEnv,
-): { file: string; password: string; clientSecret: string } {
+): { file: string; password: string; passwordSource: string; clientSecret: string } {
   const file = simulatorCredentialsFile(dataDir);
   const generate = () => randomBytes(18).toString('base64url');
   const stored = readSimulatorCredentials(dataDir);
   const credentials = stored ?? { password: generate(), clientSecret: generate() };
   if (stored === undefined) writeFileSync(file, JSON.stringify(credentials, null, 2), { mode: 0o600 });
+  const given = env.SNOW_SIM_PASSWORD;
   return {
     file,
-    password: env.SNOW_SIM_PASSWORD || credentials.password,
+    password: given || credentials.password,
+    passwordSource: given ? '$SNOW_SIM_PASSWORD' : file,
     clientSecret: credentials.clientSecret,
   };
 }
@@ -80,7 +87,7 @@ export async function startLocalSimulator(
 ): Promise<LocalSimulator> {
   const port = localSimulatorPort(env);
   if (await isListening('127.0.0.1', port)) throw new PortInUseError(port, 'SNOW_SIM_PORT');
-  const { file, password, clientSecret } = localCredentials(dataDir, env);
+  const { file, password, passwordSource, clientSecret } = localCredentials(dataDir, env);
   const stateFile = simulatorStateFile(dataDir);
   // Loaded here rather than at the top: `snow-ticket sim` reads this module's paths without needing a server.
   const { startSimulator } = await import('../simulator/server');
@@ -101,6 +108,7 @@ export async function startLocalSimulator(
   return {
     handle,
     credentialsFile: file,
+    passwordSource,
     stateFile,
     settings: withDemoMapping(
       { ...settings, Connections: { ...settings.Connections, [SIMULATOR_CONNECTION_ID]: connection } },

@@ -111,7 +111,7 @@ async function main(): Promise<void> {
       ...(simulator
         ? [
             `  ServiceNow:      simulator at ${simulator.handle.url} (connection ${SIMULATOR_CONNECTION_ID})`,
-            `                   login ${simulator.handle.credentials.login}, password in ${simulator.credentialsFile}`,
+            `                   login ${simulator.handle.credentials.login}, password in ${simulator.passwordSource}`,
             `                   records kept in ${simulator.stateFile}`,
             `                   operate it: snow-ticket sim --help (SNOW_SIM_URL=${simulator.handle.url})`,
           ]

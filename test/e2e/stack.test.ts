@@ -9,18 +9,9 @@ import { Client, Connection } from '@temporalio/client';
 import { isListening } from '../../src/stack/devServer';
 import { selfCheckWorkflow } from '../../src/workflows';
 import { tempDir, writeJson } from '../helpers/files';
+import { freePort } from '../helpers/ports';
 
 const root = path.join(__dirname, '..', '..');
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 interface Stack {
   child: ChildProcess;

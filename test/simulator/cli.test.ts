@@ -141,6 +141,23 @@ describe('snow-ticket sim', () => {
     assert.match(unreachable.stderr, /^Cannot reach the simulator at http:\/\/127\.0\.0\.1:9/);
   });
 
+  test('a simulator URL holding credentials is refused without repeating them', async () => {
+    const url = new URL(snow.sim.url);
+    url.username = 'admin';
+    url.password = 'Url-secret-7';
+    for (const result of [
+      await run(['sim', 'stats', '--url', url.href, '--password', 'x']),
+      await run(['sim', 'stats', '--password', 'x'], { SNOW_SIM_URL: url.href }),
+    ]) {
+      assert.equal(result.status, 2);
+      assert.match(
+        result.stderr,
+        /^The simulator URL must not hold credentials: give them with --user and --password/,
+      );
+      assert.ok(!`${result.stdout}${result.stderr}`.includes('Url-secret-7'), result.stderr);
+    }
+  });
+
   describe('without flags, the simulator npm start runs', () => {
     const port = () => new URL(snow.sim.url).port;
     /** A folder laid out as npm start leaves it: the credentials file in the settings' DataDirectory. */

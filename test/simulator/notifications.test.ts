@@ -3,7 +3,12 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { NOTIFY_SECRET_HEADER, startSimulator } from '../../src/simulator/server';
+import {
+  NOTIFY_SECRET_HEADER,
+  startSimulator,
+  UnsafeNotifyUrlError,
+  type SimulatorHandle,
+} from '../../src/simulator/server';
 import { simulatorCalls, useSimulator } from '../helpers/simulator';
 
 /** Contract of the outbound change notifications (an async business rule posting to an external endpoint). */
@@ -14,8 +19,11 @@ interface Delivery {
   readonly receivedAt: number;
 }
 
-/** A tiny endpoint on loopback recording what it receives; `failFirst` answers 500 to that many requests. */
-function useReceiver(options: { failFirst?: number } = {}) {
+/**
+ * A tiny endpoint on loopback recording what it receives; `failFirst` answers 500 to that many requests,
+ * `redirectTo` answers every request with a 307 to that URL.
+ */
+function useReceiver(options: { failFirst?: number; redirectTo?: () => string } = {}) {
   const deliveries: Delivery[] = [];
   let attempts = 0;
   let server: Server | undefined;
@@ -28,6 +36,10 @@ function useReceiver(options: { failFirst?: number } = {}) {
         attempts++;
         if (attempts <= (options.failFirst ?? 0)) {
           response.writeHead(500).end();
+          return;
+        }
+        if (options.redirectTo !== undefined) {
+          response.writeHead(307, { location: options.redirectTo() }).end();
           return;
         }
         deliveries.push({
@@ -192,5 +204,72 @@ describe('simulator notifications: failures', () => {
     const started = performance.now();
     await late.close();
     assert.ok(performance.now() - started < 10_000);
+  });
+});
+
+/** Waits (bounded) until `count` changes were delivered or given up, whichever it was. */
+async function waitForOutcomes(sim: SimulatorHandle, count: number): Promise<void> {
+  const deadline = performance.now() + 20_000;
+  for (;;) {
+    const { delivered = 0, failed = 0 } = sim.instance.notificationStats() ?? {};
+    if (delivered + failed >= count) return;
+    assert.ok(performance.now() < deadline, `expected ${count} deliveries delivered or given up`);
+    await sleep(50);
+  }
+}
+
+describe('simulator notifications: where the secret may go', () => {
+  const elsewhere = useReceiver();
+  const redirecting = useReceiver({ redirectTo: () => elsewhere.url });
+  const snow = useSimulator(() => ({ notify: { url: redirecting.url, secret: SECRET } }));
+
+  test('a redirect is a failed delivery, never followed: its target never sees the secret', async () => {
+    await snow.create('incident', { short_description: 'redirected' });
+    await waitForOutcomes(snow.sim, 1);
+    assert.ok(redirecting.attempts >= 1, 'the configured endpoint was called');
+    assert.equal(elsewhere.attempts, 0, 'the redirect target was never called');
+    assert.deepEqual(snow.sim.instance.notificationStats(), { delivered: 0, failed: 1, pending: 0 });
+  });
+
+  test('plain http beyond loopback, other schemes and URLs with credentials are refused at start', async () => {
+    const refused: [string, RegExp][] = [
+      [
+        'http://snow-events.example.com/hook',
+        /^notify\.url must be https:\/\/, or http:\/\/ to a loopback host/,
+      ],
+      ['http://10.1.2.3:8080/hook', /not http:\/\/10\.1\.2\.3:8080$/],
+      ['ftp://127.0.0.1/hook', /not ftp:\/\/127\.0\.0\.1$/],
+      [
+        'https://hook-user:Url-password-9@snow-events.example.com/hook',
+        /^notify\.url must not hold credentials/,
+      ],
+      ['snow-events.example.com/hook', /^notify\.url is not a URL$/],
+    ];
+    for (const [url, message] of refused) {
+      await assert.rejects(
+        // A simulator that does start must not keep the test process alive.
+        startSimulator({ notify: { url, secret: SECRET } }).then((started) => started.close()),
+        (error: unknown) => {
+          assert.ok(error instanceof UnsafeNotifyUrlError, String(error));
+          assert.equal(error.field, 'notify.url');
+          assert.match(error.message, message);
+          assert.ok(!error.message.includes('Url-password-9'), 'the URL credentials are not repeated');
+          return true;
+        },
+        url,
+      );
+    }
+  });
+
+  test('https anywhere and http to a loopback host are accepted', async () => {
+    for (const url of [
+      'https://snow-events.example.com/hook',
+      'http://localhost:9/hook',
+      'http://[::1]:9/hook',
+    ]) {
+      const accepted = await startSimulator({ notify: { url, secret: SECRET } });
+      await accepted.close();
+      assert.deepEqual(accepted.instance.notificationStats(), { delivered: 0, failed: 0, pending: 0 }, url);
+    }
   });
 });
