@@ -9,6 +9,7 @@ import {
   type WorkflowExecutionDescription,
 } from '@temporalio/client';
 import { Option, type Command } from 'commander';
+import { bounded } from '../client/bounded';
 import { orderHandle, startOrder, type StartedOrder } from '../client/provisioning';
 import type { SettingsFile } from '../config/schema';
 import { PROVISIONING_WORKFLOW_TYPE } from '../contract/names';
@@ -34,6 +35,7 @@ import type { ProvisioningResult, ProvisioningStatus } from '../contract/provisi
 import {
   connectionId,
   durationOption,
+  durationOrZero,
   formatDuration,
   formatFields,
   nonEmpty,
@@ -138,15 +140,11 @@ function boundedStart(
   options: { timeoutMs: number; requestedBy?: string; signal?: AbortSignal },
 ): (input: ProvisioningInput) => Promise<StartedOrder> {
   const { client, target } = session;
-  const start = (input: ProvisioningInput) =>
-    client.withDeadline(Date.now() + options.timeoutMs, () =>
-      startOrder(client, input, { taskQueue: target.taskQueue, requestedBy: options.requestedBy }),
-    );
   return async (input) => {
     try {
-      return options.signal === undefined
-        ? await start(input)
-        : await client.withAbortSignal(options.signal, () => start(input));
+      return await bounded(client, options, () =>
+        startOrder(client, input, { taskQueue: target.taskQueue, requestedBy: options.requestedBy }),
+      );
     } catch (error) {
       throw new Error(messageOf(cliErrorOf(error, target)), { cause: error });
     }
@@ -337,8 +335,9 @@ function registerFulfill(program: Command): void {
       .addOption(
         durationOption(
           '--settle <duration>',
-          'leave files modified more recently than this for a later pass',
+          'leave files modified more recently than this for a later pass (0s: take every file at once)',
           DEFAULT_SETTLE_MS,
+          durationOrZero,
         ),
       )
       .addOption(
