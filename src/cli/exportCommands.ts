@@ -30,6 +30,7 @@ import {
   type ExportScheduleListing,
   type ExportSnapshot,
 } from '../client/export';
+import { messageOf } from '../client/session';
 import { EXPORT_WORKFLOW_TYPE } from '../contract/names';
 import type { SettingsFile } from '../config/schema';
 import { isIdentityTable } from '../export/fields';
@@ -55,7 +56,7 @@ import {
 } from './cliOutput';
 import { CliError } from './errors';
 import { loadCliConfig } from './loadCliConfig';
-import { messageOf, withTemporal } from './temporalClient';
+import { withTemporal } from './temporalClient';
 
 /**
  * `snow-ticket export`: runs the CSV export of a connection as an `exportWorkflow` and follows it (a progress bar

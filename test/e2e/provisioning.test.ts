@@ -440,13 +440,15 @@ describe('snow-ticket provisioning commands, end to end (dev server, worker, sim
         const temporary = path.join(ordersDir, 'live.json.tmp');
         writeFileSync(temporary, JSON.stringify({ ProvisioningOrdersList: [third.order] }));
         renameSync(temporary, path.join(ordersDir, 'live.json'));
+        // The pass prints its report once it has moved the file: wait for the report, not the move.
         await waitFor('the watched file to be processed', () =>
-          existsSync(path.join(ordersDir, 'processed', 'live.json')) ? true : undefined,
+          /^\S+ processed {2}live\.json: 1 order \(1 started, 0 attached\) -> processed\/live\.json$/m.test(
+            stdout,
+          )
+            ? true
+            : undefined,
         );
-        assert.match(
-          stdout,
-          /^\S+ processed {2}live\.json: 1 order \(1 started, 0 attached\) -> processed\/live\.json$/m,
-        );
+        assert.ok(existsSync(path.join(ordersDir, 'processed', 'live.json')));
         await ticketOf(orderWorkflowId(third));
         child.kill('SIGINT');
         const exit = await waitFor('fulfill to stop after SIGINT', () =>
