@@ -1,5 +1,4 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Client } from '../../client/session';
 import {
   exportEnding,
   exportSnapshot,
@@ -7,7 +6,7 @@ import {
   type ExportSnapshot,
 } from '../../client/exportProgress';
 import type { ExportRunHandle } from '../../client/exportRuns';
-import { isWorkflowNotFound, messageOf } from '../../client/session';
+import { isWorkflowNotFound, messageOf, type Client } from '../../client/session';
 import { exportActivityId, type ExportResult, type TableProgress } from '../../contract/export';
 import { isIdentityTable } from '../../export/fields';
 import { formatTable, plural, printJson } from '../cliOutput';

@@ -3,6 +3,8 @@ import type { ExportSnapshot } from '../../client/exportProgress';
 import { IDENTITY_TABLES } from '../../servicenow/tables';
 import { RateMeter, rateText, statusText, tableLines, type TableLine } from './tableLines';
 
+/** How a followed export is shown while it runs: progress bars on a terminal, plain lines elsewhere. */
+
 /** Plain progress lines: at most one per running table this often. */
 const PLAIN_LINE_INTERVAL_MS = 5_000;
 
