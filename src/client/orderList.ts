@@ -1,7 +1,11 @@
 import type { Client } from '@temporalio/client';
 import { PROVISIONING_WORKFLOW_TYPE } from '../contract/names';
+import { CONNECTOR_STATES } from '../contract/states';
 import { orderSearchAttributes } from './orderStatus';
 import { visibilityLiteral } from './visibility';
+
+/** The provisioning states an order's ProvisioningState search attribute takes: Pending until a ticket is open. */
+export const ORDER_STATES = ['Pending', ...CONNECTOR_STATES] as const;
 
 /** Filters on the search attributes the workflow sets; absent ones match every order. */
 export interface OrderFilters {

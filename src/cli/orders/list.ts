@@ -1,13 +1,11 @@
 import { Option, type Command } from 'commander';
-import { listOrders } from '../../client/orderList';
+import { listOrders, ORDER_STATES } from '../../client/orderList';
 import { executionLabel } from '../../client/orderStatus';
 import { connectionId, nonEmpty, printListing, usageErrorsExit2, wholeNumber } from '../cliOutput';
 import { loadCliConfig } from '../loadCliConfig';
 import { withTemporal } from '../temporalClient';
 
 /** `list`: provisioning orders by state, ticket, assignment or connection, through Temporal's visibility. */
-
-const LIST_STATES = ['Pending', 'Transmitted', 'Executed', 'Verified', 'Errored'] as const;
 
 interface ListOptions {
   state?: string;
@@ -26,7 +24,7 @@ export function registerList(program: Command): void {
       .description(
         "list provisioning orders through Temporal's visibility, by provisioning state, ticket or assignment",
       )
-      .addOption(new Option('--state <state>', 'provisioning state').choices(LIST_STATES))
+      .addOption(new Option('--state <state>', 'provisioning state').choices(ORDER_STATES))
       .option('--ticket <number>', 'ticket number, e.g. INC0010001', nonEmpty)
       .option('--assignment <id>', 'Identity Manager assignment id (AssignedResourceTypeId)', nonEmpty)
       .addOption(new Option('--connection <id>', 'ServiceNow connection').argParser(connectionId))
