@@ -13,7 +13,8 @@ import {
   type ExportProgress,
   type ExportResult,
 } from '../contract/export';
-import { EXPORT_PROGRESS_QUERY, type ExportRunHandle } from './exportRuns';
+import { exportProgressQuery } from '../workflows/export/messages';
+import type { ExportRunHandle } from './exportRuns';
 
 /** Following an export run: the progress query, the heartbeat details of the running table activities, its end. */
 
@@ -119,9 +120,7 @@ export async function exportSnapshot(
   let progressError: string | undefined;
   if (status === 'RUNNING') {
     try {
-      progress = await client.withDeadline(deadline, () =>
-        handle.query<ExportProgress>(EXPORT_PROGRESS_QUERY),
-      );
+      progress = await client.withDeadline(deadline, () => handle.query(exportProgressQuery));
     } catch (error) {
       progressError = error instanceof Error ? error.message : String(error);
     }

@@ -9,9 +9,6 @@ import { visibilityLiteral } from './visibility';
  * details) is in `src/contract/export.ts`; this module only names and finds runs.
  */
 
-/** The workflow type name other clients start: part of the public contract. */
-export const EXPORT_PROGRESS_QUERY = 'progress';
-
 /** `export:<connection>:`: every export of a connection, started by hand or by its schedule, has this prefix. */
 export function exportWorkflowIdPrefix(connection: string): string {
   return `export:${connection}:`;
