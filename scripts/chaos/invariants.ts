@@ -2,6 +2,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Outcome } from './fulfiller';
 import type { LedgerRow } from './ledger';
 import type { SimulatorAdmin, Ticket } from './simulatorAdmin';
+import { visibilityLiteral } from '../../src/client/visibility';
 import { PROVISIONING_WORKFLOW_TYPE } from '../../src/contract/names';
 
 /** An order the run sent, and the workflow it was started as (unknown if no start was acknowledged). */
@@ -178,7 +179,7 @@ async function unexpectedWorkflows(
   expected: ReadonlySet<string>,
 ): Promise<string[]> {
   const found: string[] = [];
-  const query = `WorkflowType = '${PROVISIONING_WORKFLOW_TYPE}' AND TaskQueue = '${taskQueue.replace(/'/g, "\\'")}'`;
+  const query = `WorkflowType = ${visibilityLiteral(PROVISIONING_WORKFLOW_TYPE)} AND TaskQueue = ${visibilityLiteral(taskQueue)}`;
   for await (const execution of client.workflow.list({ query })) {
     if (!expected.has(execution.workflowId)) {
       found.push(`workflow ${execution.workflowId} (${execution.status.name}) is no order's`);

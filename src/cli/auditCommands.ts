@@ -1,9 +1,7 @@
 import { writeFileSync } from 'node:fs';
-import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { Command } from 'commander';
 import {
-  fetchRunHistories,
   historyFilesIn,
   HistoryError,
   inRunOrder,
@@ -13,7 +11,8 @@ import {
 import { replayHistories, summarise, type ReplayOutcome } from '../audit/replay';
 import { buildTimeline } from '../audit/timeline';
 import { renderTimeline } from '../audit/timelineText';
-import { PROVISIONING_WORKFLOW_TYPE } from '../contract/names';
+import { ALL_ORDERS_QUERY, fetchMatchingHistories, fetchRunHistories } from '../client/histories';
+import type { Client } from '../client/session';
 import { usageErrorsExit2, wholeNumber } from './cliOutput';
 import { CliError } from './errors';
 import { loadCliConfig } from './loadCliConfig';
@@ -21,7 +20,6 @@ import { withTemporal } from './temporalClient';
 
 /** `snow-ticket audit` and `snow-ticket replay`: what a provisioning order did, and whether the code still fits. */
 
-export const DEFAULT_REPLAY_QUERY = `WorkflowType = '${PROVISIONING_WORKFLOW_TYPE}'`;
 const DEFAULT_REPLAY_LIMIT = 100;
 const MAX_REPLAY_LIMIT = 10_000;
 
@@ -161,7 +159,7 @@ Examples:
     .option('--workflow-id <id>', 'every run of this workflow id, from the server (repeatable)', collect)
     .option(
       '--query <visibility query>',
-      `executions matching this visibility query, from the server (default when no source is given: ${DEFAULT_REPLAY_QUERY})`,
+      `executions matching this visibility query, from the server (default when no source is given: ${ALL_ORDERS_QUERY})`,
     )
     .option(
       '--limit <n>',
@@ -185,29 +183,16 @@ Examples:
     .action(async (options: ReplayOptions, command: Command) => {
       const files = [...(options.dir ?? []).flatMap(filesOfDir), ...(options.file ?? [])];
       const ids = options.workflowId ?? [];
-      const query =
-        options.query ?? (ids.length === 0 && files.length === 0 ? DEFAULT_REPLAY_QUERY : undefined);
+      const query = options.query ?? (ids.length === 0 && files.length === 0 ? ALL_ORDERS_QUERY : undefined);
       const histories = loadFiles(files);
       let limitReached = false;
       if (ids.length > 0 || query !== undefined) {
         await withClient(command, async (client) => {
           for (const id of ids) histories.push(...(await fetchRunHistories(client, id)));
           if (query === undefined) return;
-          let listed = 0;
-          for await (const execution of client.workflow.list({ query })) {
-            if (listed >= options.limit) {
-              limitReached = true;
-              break;
-            }
-            listed += 1;
-            const handle = client.workflow.getHandle(execution.workflowId, execution.runId);
-            histories.push({
-              workflowId: execution.workflowId,
-              runId: execution.runId,
-              history: await handle.fetchHistory(),
-              source: 'server',
-            });
-          }
+          const matching = await fetchMatchingHistories(client, query, options.limit);
+          histories.push(...matching.histories);
+          limitReached = matching.limitReached;
         });
       }
       if (histories.length === 0) {

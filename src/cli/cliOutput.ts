@@ -55,16 +55,27 @@ export function plural(count: number, word: string, many = `${word}s`): string {
   return `${count} ${count === 1 ? word : many}`;
 }
 
+function durationMs(value: string): number {
+  try {
+    return msToNumber(value.trim() as Parameters<typeof msToNumber>[0]);
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** A commander parser for durations: `500ms`, `10s`, `5m`, `1h`. */
 export function duration(value: string): number {
-  let ms: number;
-  try {
-    ms = msToNumber(value.trim() as Parameters<typeof msToNumber>[0]);
-  } catch {
-    ms = Number.NaN;
-  }
+  const ms = durationMs(value);
   if (!Number.isFinite(ms) || ms <= 0)
     throw new InvalidArgumentError('expected a duration such as 10s, 1m or 500ms');
+  return ms;
+}
+
+/** Like `duration`, for options where zero means "not at all" (`--settle 0s`: no settling time). */
+export function durationOrZero(value: string): number {
+  const ms = durationMs(value);
+  if (!Number.isFinite(ms) || ms < 0)
+    throw new InvalidArgumentError('expected a duration such as 10s, 1m, 500ms or 0s');
   return ms;
 }
 
@@ -92,7 +103,15 @@ export function usageErrorsExit2(command: Command): Command {
   });
 }
 
-/** A duration option whose default shows as a duration in --help (`default: 10s`), not in milliseconds. */
-export function durationOption(flags: string, description: string, defaultMs: number): Option {
-  return new Option(flags, description).argParser(duration).default(defaultMs, formatDuration(defaultMs));
+/**
+ * A duration option whose default shows as a duration in --help (`default: 10s`), not in milliseconds; `parse`
+ * is `durationOrZero` where zero makes sense.
+ */
+export function durationOption(
+  flags: string,
+  description: string,
+  defaultMs: number,
+  parse: (value: string) => number = duration,
+): Option {
+  return new Option(flags, description).argParser(parse).default(defaultMs, formatDuration(defaultMs));
 }

@@ -1,9 +1,7 @@
-import { Client, Connection } from '@temporalio/client';
 import { InvalidArgumentError, type Command } from 'commander';
-import { resolveTemporalTarget } from '../config/temporalConnection';
-import { SELF_CHECK_WORKFLOW_TYPE } from '../contract/names';
-import type { selfCheckWorkflow } from '../workflows';
+import { runSelfCheck } from '../client/selfCheck';
 import { loadCliConfig } from './loadCliConfig';
+import { withTemporal } from './temporalClient';
 
 function parseSeconds(value: string): number {
   const seconds = Number(value);
@@ -19,18 +17,12 @@ export function registerSelfCheckCommand(program: Command): void {
     .option('--timeout <seconds>', 'give up after this many seconds', parseSeconds, 30)
     .action(async (options: { timeout: number }, command: Command) => {
       const { settings } = loadCliConfig(command);
-      const target = resolveTemporalTarget(settings);
-      const connection = await Connection.connect(target.connectionOptions);
-      try {
-        const client = new Client({ connection, namespace: target.namespace });
-        const result = await client.workflow.execute<typeof selfCheckWorkflow>(SELF_CHECK_WORKFLOW_TYPE, {
+      await withTemporal(settings, async ({ client, target }) => {
+        const result = await runSelfCheck(client, {
           taskQueue: target.taskQueue,
-          workflowId: `self-check-${Date.now()}`,
-          workflowExecutionTimeout: `${options.timeout}s`,
+          timeoutSeconds: options.timeout,
         });
         console.log(JSON.stringify(result, null, 2));
-      } finally {
-        await connection.close();
-      }
+      });
     });
 }

@@ -12,6 +12,7 @@ import { PROVISIONING_WORKFLOW_TYPE } from '../contract/names';
 import { parseProvisioningInput, type ProvisioningInput } from '../contract/order';
 import type { provisioningWorkflow } from '../workflows';
 import { cancelUpdate, statusQuery } from '../contract/messages';
+import { visibilityLiteral } from './visibility';
 
 /** JSON with object keys sorted at every level, so that any client can compute the same digest. */
 export function canonicalJson(value: unknown): string {
@@ -112,9 +113,9 @@ async function revokePendingGrants(
   requestedBy: string,
 ): Promise<string[]> {
   const query =
-    `WorkflowType = '${PROVISIONING_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running' ` +
-    `AND AssignmentId = '${escapeQueryValue(input.order.AssignedResourceTypeId)}' ` +
-    `AND ConnectionId = '${escapeQueryValue(input.connection)}'`;
+    `WorkflowType = ${visibilityLiteral(PROVISIONING_WORKFLOW_TYPE)} AND ExecutionStatus = 'Running' ` +
+    `AND AssignmentId = ${visibilityLiteral(input.order.AssignedResourceTypeId)} ` +
+    `AND ConnectionId = ${visibilityLiteral(input.connection)}`;
   const revoked: string[] = [];
   for await (const execution of client.workflow.list({ query })) {
     if (execution.workflowId === deletedOrderId) continue;
@@ -134,10 +135,6 @@ async function revokePendingGrants(
     }
   }
   return revoked;
-}
-
-function escapeQueryValue(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
 }
 
 export function orderHandle(client: Client, workflowId: string): WorkflowHandle<typeof provisioningWorkflow> {

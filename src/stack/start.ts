@@ -12,8 +12,7 @@ import { resolveTemporalTarget } from '../config/temporalConnection';
 import { requireBinary, TemporalBinaryMissingError } from '../platform/temporalBinaries';
 import { registerSearchAttributes } from '../platform/registerSearchAttributes';
 import { startWorker } from '../worker';
-import { SELF_CHECK_WORKFLOW_TYPE } from '../contract/names';
-import type { selfCheckWorkflow } from '../workflows';
+import { runSelfCheck } from '../client/selfCheck';
 import { PortInUseError, startDevServer, type DevServer } from './devServer';
 import { StateFileError } from '../simulator/stateFile';
 import {
@@ -90,11 +89,7 @@ async function main(): Promise<void> {
     });
 
     const client = new Client({ connection, namespace: target.namespace });
-    const check = await client.workflow.execute<typeof selfCheckWorkflow>(SELF_CHECK_WORKFLOW_TYPE, {
-      taskQueue: target.taskQueue,
-      workflowId: `self-check-${Date.now()}`,
-      workflowExecutionTimeout: '1 minute',
-    });
+    const check = await runSelfCheck(client, { taskQueue: target.taskQueue, timeoutSeconds: 60 });
     await connection.close();
 
     const lines = [

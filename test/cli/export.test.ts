@@ -5,12 +5,8 @@ import { after, before, describe, test } from 'node:test';
 import { ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import {
-  exportScheduleId,
-  exportWorkflowIdPrefix,
-  runningExports,
-  type ExportScheduleListing,
-} from '../../src/client/export';
+import { exportScheduleId, exportWorkflowIdPrefix, runningExports } from '../../src/client/exportRuns';
+import type { ExportScheduleListing } from '../../src/client/exportSchedules';
 import type { ExportResult } from '../../src/contract/export';
 import { IDENTITY_TABLES } from '../../src/servicenow/tables';
 import { type CliResult, jsonOf, ok, runCli as run } from '../helpers/cli';

@@ -394,6 +394,30 @@ describe('snow-ticket provisioning commands, end to end (dev server, worker, sim
       for (const input of [first, second]) assert.equal(ticketsOf(orderWorkflowId(input)).length, 1);
     });
 
+    test('--settle 0s takes a file written a moment ago at once', async () => {
+      const fresh = testOrder();
+      writeFileSync(
+        path.join(ordersDir, 'fresh.json'),
+        JSON.stringify({ ProvisioningOrdersList: [fresh.order] }),
+      );
+      const result = ok(await run(fulfill('--once', '--settle', '0s')));
+      assert.match(result.stdout, /^processed {2}fresh\.json: 1 order \(1 started, 0 attached\)/m);
+      await ticketOf(orderWorkflowId(fresh));
+    });
+
+    test('a run starting many orders leaves no abort listener per start behind (no MaxListenersExceededWarning)', async () => {
+      // The SDK adds an abort listener per call to the signal it is given; one signal for the whole run would
+      // collect one per start, and Node warns past ten.
+      const many = Array.from({ length: 12 }, () => testOrder());
+      writeOrdersFile(
+        'many.json',
+        many.map((input) => input.order),
+      );
+      const result = ok(await run(fulfill('--once')));
+      assert.match(result.stdout, /^processed {2}many\.json: 12 orders \(12 started, 0 attached\)/m);
+      assert.doesNotMatch(result.stderr, /MaxListenersExceededWarning/);
+    });
+
     test('without --once it watches the folder until SIGINT, then exits cleanly', async () => {
       const third = testOrder();
       const child = spawnCli(fulfill('--interval', '200ms'));
@@ -416,13 +440,15 @@ describe('snow-ticket provisioning commands, end to end (dev server, worker, sim
         const temporary = path.join(ordersDir, 'live.json.tmp');
         writeFileSync(temporary, JSON.stringify({ ProvisioningOrdersList: [third.order] }));
         renameSync(temporary, path.join(ordersDir, 'live.json'));
+        // The pass prints its report once it has moved the file: wait for the report, not the move.
         await waitFor('the watched file to be processed', () =>
-          existsSync(path.join(ordersDir, 'processed', 'live.json')) ? true : undefined,
+          /^\S+ processed {2}live\.json: 1 order \(1 started, 0 attached\) -> processed\/live\.json$/m.test(
+            stdout,
+          )
+            ? true
+            : undefined,
         );
-        assert.match(
-          stdout,
-          /^\S+ processed {2}live\.json: 1 order \(1 started, 0 attached\) -> processed\/live\.json$/m,
-        );
+        assert.ok(existsSync(path.join(ordersDir, 'processed', 'live.json')));
         await ticketOf(orderWorkflowId(third));
         child.kill('SIGINT');
         const exit = await waitFor('fulfill to stop after SIGINT', () =>
