@@ -19,7 +19,7 @@ export interface ExportCookie {
   readonly version: 1;
   readonly connection: string;
   readonly table: IdentityTable;
-  /** Highest `sys_updated_on` known to be exported (see the activity for how complete exports choose it). */
+  /** Highest `sys_updated_on` known to be exported (see `newWatermark` in readPlan.ts for how complete exports choose it). */
   readonly watermark: string;
   readonly overlapMs: number;
   /** Columns and filter of the export: an incremental export with other ones starts over completely. */

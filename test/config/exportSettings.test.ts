@@ -4,7 +4,11 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { ConfigError, loadConfig, parseSettings } from '../../src/config/load';
 import { DEFAULT_EXPORT_FIELDS } from '../../src/export/fields';
-import { InvalidExportInputError, planExport, resolveExportSettings } from '../../src/export/plan';
+import { resolveExportSettings } from '../../src/config/exportSettings';
+import type { SettingsFile } from '../../src/config/schema';
+import type { ExportInput } from '../../src/contract/export';
+import { InvalidExportInputError } from '../../src/export/errors';
+import { planExport } from '../../src/export/plan';
 import { UnknownConnectionError } from '../../src/servicenow/connection';
 import { IDENTITY_TABLES } from '../../src/servicenow/tables';
 import { tempDir, writeJson } from '../helpers/files';
@@ -29,6 +33,11 @@ function settings(exports?: Record<string, unknown>, connection: Record<string, 
   );
 }
 
+/** Plans a run as the worker does: the connection's settings resolved, then the input applied. */
+function plan(file: SettingsFile, input: ExportInput) {
+  return planExport(resolveExportSettings(file, input.connection), input);
+}
+
 function problemsOf(exports: Record<string, unknown>): string[] {
   try {
     settings(exports);
@@ -43,6 +52,7 @@ describe('export settings', () => {
   test('a connection without Exports gets every default', () => {
     const resolved = resolveExportSettings(settings(), 'Main');
     assert.deepEqual(resolved, {
+      dataDirectory: DATA,
       outputDirectory: path.join(DATA, 'exports'),
       cookieDirectory: path.join(DATA, 'cookies'),
       tables: [...IDENTITY_TABLES],
@@ -188,9 +198,9 @@ describe('export settings', () => {
     const configured = settings({
       Main: { Tables: ['sys_user', 'sys_user_grmember'], Filters: ['sys_user#active=true'], Overlap: '2m' },
     });
-    const plan = planExport(configured, { connection: 'Main' });
-    assert.equal(plan.mode, 'incremental');
-    assert.deepEqual(plan.tables, [
+    const planned = plan(configured, { connection: 'Main' });
+    assert.equal(planned.mode, 'incremental');
+    assert.deepEqual(planned.tables, [
       {
         connection: 'Main',
         table: 'sys_user',
@@ -209,7 +219,7 @@ describe('export settings', () => {
         overlapMs: 120_000,
       },
     ]);
-    const chosen = planExport(configured, {
+    const chosen = plan(configured, {
       connection: 'Main',
       complete: true,
       tables: ['sys_user_role', 'sys_user', 'sys_user_role'],
@@ -223,19 +233,16 @@ describe('export settings', () => {
         ['sys_user', 'complete', path.join(DATA, 'adhoc')],
       ],
     );
+    assert.equal(plan(settings({ Other: { Complete: true } }), { connection: 'Other' }).mode, 'complete');
     assert.equal(
-      planExport(settings({ Other: { Complete: true } }), { connection: 'Other' }).mode,
-      'complete',
-    );
-    assert.equal(
-      planExport(settings({ Other: { Complete: true } }), { connection: 'Other', complete: false }).mode,
+      plan(settings({ Other: { Complete: true } }), { connection: 'Other', complete: false }).mode,
       'incremental',
     );
     assert.throws(
-      () => planExport(configured, { connection: 'Main', tables: ['incident'] }),
+      () => plan(configured, { connection: 'Main', tables: ['incident'] }),
       InvalidExportInputError,
     );
-    assert.throws(() => planExport(configured, { connection: 'Main', tables: [] }), InvalidExportInputError);
-    assert.throws(() => planExport(configured, { connection: 'Missing' }), UnknownConnectionError);
+    assert.throws(() => plan(configured, { connection: 'Main', tables: [] }), InvalidExportInputError);
+    assert.throws(() => plan(configured, { connection: 'Missing' }), UnknownConnectionError);
   });
 });

@@ -14,6 +14,7 @@ import type { ExportCookie } from '../../../src/export/cookies';
 import { DEFAULT_EXPORT_FIELDS } from '../../../src/export/fields';
 import { ExportBusyError, withLockFile } from '../../../src/export/files';
 import { planExport } from '../../../src/export/plan';
+import { resolveExportSettings } from '../../../src/config/exportSettings';
 import type {
   ExportedTable,
   ExportHeartbeat,
@@ -62,7 +63,12 @@ describe('exportTable activity (simulator over HTTP, MockActivityEnvironment)', 
       CookieDirectory: `cookies-${name}`,
       ...exports,
     });
-    const activities = createExportActivities({ settings, serviceNow: serviceNowClientPool(settings), now });
+    const resolved = resolveExportSettings(settings, CONNECTION);
+    const activities = createExportActivities({
+      exportSettings: (connection) => resolveExportSettings(settings, connection),
+      serviceNow: serviceNowClientPool(settings),
+      now,
+    });
     const outputDirectory = path.join(dataDir, `out-${name}`);
     const cookieDirectory = path.join(dataDir, `cookies-${name}`);
     return {
@@ -73,7 +79,7 @@ describe('exportTable activity (simulator over HTTP, MockActivityEnvironment)', 
           readFileSync(path.join(cookieDirectory, `${CONNECTION}_${table}.json`), 'utf8'),
         ) as ExportCookie,
       input(table: IdentityTable, complete = false): ExportTableInput {
-        const [input] = planExport(settings, { connection: CONNECTION, tables: [table], complete }).tables;
+        const [input] = planExport(resolved, { connection: CONNECTION, tables: [table], complete }).tables;
         assert.ok(input !== undefined);
         return input;
       },
