@@ -3,15 +3,16 @@
  * workflow's input. The plan goes into the workflow's history, so that every table of one run uses the same
  * settings even if the settings file changes meanwhile.
  */
-import path from 'node:path';
 import type { ExportInput, ExportPlan, IdentityTable } from '../contract/export';
 import { InvalidExportInputError } from './errors';
 import { isIdentityTable } from './fields';
+import { confinedOutputDirectory } from './outputFolder';
 
 /** A connection's export settings, folders resolved (see `src/config/exportSettings.ts`). */
 export interface ResolvedExportSettings {
-  /** Absolute; relative folders of a workflow input are resolved against it (as against the settings' folders). */
+  /** Absolute; a relative `outputDirectory` of a workflow input is resolved against it, as the settings' folders are. */
   readonly dataDirectory: string;
+  /** Absolute; a run writes here, or beneath it when its input chooses a folder (see `outputFolder.ts`). */
   readonly outputDirectory: string;
   readonly cookieDirectory: string;
   readonly tables: readonly IdentityTable[];
@@ -28,7 +29,11 @@ export function planExport(resolved: ResolvedExportSettings, input: ExportInput)
   const outputDirectory =
     input.outputDirectory === undefined
       ? resolved.outputDirectory
-      : path.resolve(resolved.dataDirectory, input.outputDirectory);
+      : confinedOutputDirectory(
+          { folder: resolved.outputDirectory, connection: input.connection },
+          input.outputDirectory,
+          resolved.dataDirectory,
+        );
   const mode = (input.complete ?? resolved.complete) ? 'complete' : 'incremental';
   return {
     connection: input.connection,

@@ -4,6 +4,7 @@
  */
 import type { ExportHeartbeat } from '../contract/export';
 import type { ServiceNowClient } from '../servicenow/client';
+import type { OutputRoot } from './outputFolder';
 
 /** What the export needs from its runtime (a Temporal activity context; tests may hand in their own). */
 export interface ExportRuntime {
@@ -28,6 +29,8 @@ export interface ExportRuntime {
 
 export interface TableExportDependencies {
   readonly client: ServiceNowClient;
-  /** Absolute path of the folder of the table's cookie. */
+  /** Absolute path of the folder of the table's cookie (from the settings only). */
   readonly cookieDirectory: string;
+  /** The folder the input's `outputDirectory` must be, or lie beneath (from the settings only). */
+  readonly outputRoot: OutputRoot;
 }

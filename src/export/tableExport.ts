@@ -19,6 +19,7 @@ import {
   syncDirectory,
   withLockFile,
 } from './files';
+import { prepareOutputDirectory } from './outputFolder';
 import { collectRecent } from './overlap';
 import { readPages } from './pages';
 import { heartbeatOf, type Progress } from './progress';
@@ -37,8 +38,7 @@ export async function exportTable(
   runtime: ExportRuntime,
 ): Promise<ExportedTable> {
   const { table, fields, filter, filterKey } = checkInput(input);
-  const outputDirectory = path.resolve(input.outputDirectory);
-  await mkdir(outputDirectory, { recursive: true });
+  const outputDirectory = await prepareOutputDirectory(deps.outputRoot, input.outputDirectory);
   await mkdir(deps.cookieDirectory, { recursive: true });
   const finalPath = path.join(outputDirectory, exportFileName(input.connection, table));
   const cookiePath = path.join(deps.cookieDirectory, cookieFileName(input.connection, table));

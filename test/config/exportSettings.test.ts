@@ -223,14 +223,14 @@ describe('export settings', () => {
       connection: 'Main',
       complete: true,
       tables: ['sys_user_role', 'sys_user', 'sys_user_role'],
-      outputDirectory: 'adhoc',
+      outputDirectory: 'exports/adhoc',
     });
     assert.equal(chosen.mode, 'complete');
     assert.deepEqual(
       chosen.tables.map((table) => [table.table, table.mode, table.outputDirectory]),
       [
-        ['sys_user_role', 'complete', path.join(DATA, 'adhoc')],
-        ['sys_user', 'complete', path.join(DATA, 'adhoc')],
+        ['sys_user_role', 'complete', path.join(DATA, 'exports', 'adhoc')],
+        ['sys_user', 'complete', path.join(DATA, 'exports', 'adhoc')],
       ],
     );
     assert.equal(plan(settings({ Other: { Complete: true } }), { connection: 'Other' }).mode, 'complete');
@@ -244,5 +244,27 @@ describe('export settings', () => {
     );
     assert.throws(() => plan(configured, { connection: 'Main', tables: [] }), InvalidExportInputError);
     assert.throws(() => plan(configured, { connection: 'Missing' }), UnknownConnectionError);
+  });
+
+  test('a run may choose the configured output folder or one beneath it, nothing else', () => {
+    const configured = settings({ Main: { OutputDirectory: '/srv/idm/in' } });
+    for (const requested of ['../../../etc/cron.d', '/etc/cron.d', '/srv/idm/in/../other', 'adhoc']) {
+      assert.throws(
+        () => plan(configured, { connection: 'Main', outputDirectory: requested }),
+        (error: unknown) =>
+          error instanceof InvalidExportInputError &&
+          error.message.startsWith(`outputDirectory ${JSON.stringify(requested)} is outside`) &&
+          error.message.includes('/srv/idm/in') &&
+          error.message.includes('TicketConnector.Exports.Main.OutputDirectory'),
+        requested,
+      );
+    }
+    assert.deepEqual(
+      ['/srv/idm/in', '/srv/idm/in/adhoc/', '/srv/idm/in/./a/../b'].map(
+        (requested) =>
+          plan(configured, { connection: 'Main', outputDirectory: requested }).tables[0]?.outputDirectory,
+      ),
+      ['/srv/idm/in', '/srv/idm/in/adhoc', '/srv/idm/in/b'],
+    );
   });
 });

@@ -1,10 +1,18 @@
-/** Shared by the export tests: a strict RFC 4180 reader, settings against a simulator, direct store reads. */
+/**
+ * Shared by the export tests: a strict RFC 4180 reader, settings against a simulator, direct store reads, and the
+ * activities run in Temporal's activity harness.
+ */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger, type LogEntry } from '@temporalio/worker';
+import { createExportActivities } from '../../src/activities/export';
+import { resolveExportSettings } from '../../src/config/exportSettings';
 import { parseSettings } from '../../src/config/load';
 import type { SettingsFile } from '../../src/config/schema';
-import type { IdentityTable } from '../../src/contract/export';
+import type { ExportedTable, ExportInput, ExportTableInput, IdentityTable } from '../../src/contract/export';
+import { planExport } from '../../src/export/plan';
+import { serviceNowClientPool } from '../../src/servicenow/connection';
 import type { SimulatorHandle } from '../../src/simulator/server';
 import { CONNECTION, simulatorConnection } from './provisioning';
 
@@ -164,4 +172,30 @@ export function tableReads(
       query: new URL(entry.url, sim.url).searchParams.get('sysparm_query') ?? '',
       status: entry.status,
     }));
+}
+
+/**
+ * The export activities for `settings`, run one table at a time in Temporal's activity harness; returns the
+ * result or the error the activity threw.
+ */
+export function exportTableRunner(settings: SettingsFile) {
+  const activities = createExportActivities({
+    exportSettings: (connection) => resolveExportSettings(settings, connection),
+    serviceNow: serviceNowClientPool(settings),
+  });
+  return {
+    plan: (input: Omit<ExportInput, 'connection'>) =>
+      planExport(resolveExportSettings(settings, CONNECTION), { connection: CONNECTION, ...input }),
+    async run(input: ExportTableInput): Promise<{ result?: ExportedTable; error?: unknown }> {
+      const env = new MockActivityEnvironment(
+        { heartbeatTimeoutMs: 30_000 },
+        { logger: collectingLogger().logger },
+      );
+      try {
+        return { result: await env.run((arg: ExportTableInput) => activities.exportTable(arg), input) };
+      } catch (error) {
+        return { error };
+      }
+    },
+  };
 }

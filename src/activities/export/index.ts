@@ -40,10 +40,14 @@ export function createExportActivities(deps: ExportActivityDependencies) {
     async exportTable(input: ExportTableInput): Promise<ExportedTable> {
       return asExportActivity(async () => {
         const context = Context.current();
-        const { cookieDirectory } = deps.exportSettings(input.connection);
+        const { cookieDirectory, outputDirectory } = deps.exportSettings(input.connection);
         return exportTable(
           input,
-          { client: deps.serviceNow(input.connection), cookieDirectory },
+          {
+            client: deps.serviceNow(input.connection),
+            cookieDirectory,
+            outputRoot: { folder: outputDirectory, connection: input.connection },
+          },
           runtimeOf(context, now),
         );
       });
