@@ -39,5 +39,6 @@ export function resolveExportSettings(settings: SettingsFile, connectionId: stri
     filters,
     overlapMs: configured.Overlap,
     complete: configured.Complete,
+    neutralizeFormulas: configured.NeutralizeFormulas,
   };
 }

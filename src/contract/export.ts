@@ -44,6 +44,11 @@ export interface ExportTableInput {
   readonly filter?: string;
   /** How far before the watermark an incremental read starts. */
   readonly overlapMs: number;
+  /**
+   * Cells starting with `=`, `+`, `-`, `@`, a tab or a CR get a leading `'` (OWASP's rule against formula
+   * injection). From `Exports.<conn>.NeutralizeFormulas`; absent (plans of earlier releases): true.
+   */
+  readonly neutralizeFormulas?: boolean;
 }
 
 /** What one table's export produced. */
@@ -119,6 +124,8 @@ export interface ExportResumeState {
   readonly maxUpdatedOn?: string;
   /** Bytes of the key file (`<tempFile minus .tmp>.keys.tmp`) that belong to the rows written. */
   readonly keysBytes: number;
+  /** Whether the rows written so far have formulas neutralised (absent in heartbeats of earlier releases: no). */
+  readonly neutralizeFormulas?: boolean;
 }
 
 export type TableExportState = 'pending' | 'running' | 'done' | 'failed';

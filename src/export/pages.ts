@@ -149,7 +149,10 @@ async function writePage(context: ReadContext, page: Page, duplicates: ReadonlyS
     if (threshold === undefined || updatedOn >= threshold) keys.push(keyLine([sysId, updatedOn, modCount]));
   }
   const last = page.rows.at(-1);
-  const csv = Buffer.from(csvRecords(records, context.fields), 'utf8');
+  const csv = Buffer.from(
+    csvRecords(records, context.fields, { neutralizeFormulas: plan.resume.neutralizeFormulas === true }),
+    'utf8',
+  );
   const keyBytes = Buffer.from(keys.join(''), 'utf8');
   await writeAt(temp.csv, csv, progress.bytes);
   await writeAt(temp.keys, keyBytes, progress.keysBytes);

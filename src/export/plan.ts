@@ -21,6 +21,8 @@ export interface ResolvedExportSettings {
   readonly filters: Partial<Readonly<Record<IdentityTable, string>>>;
   readonly overlapMs: number;
   readonly complete: boolean;
+  /** Cells starting like a formula get a leading `'` (see `neutralizeFormula`). */
+  readonly neutralizeFormulas: boolean;
 }
 
 /** One `exportTable` input per table, in export order. */
@@ -46,6 +48,7 @@ export function planExport(resolved: ResolvedExportSettings, input: ExportInput)
       fields: resolved.fields[table],
       ...(resolved.filters[table] === undefined ? {} : { filter: resolved.filters[table] }),
       overlapMs: resolved.overlapMs,
+      neutralizeFormulas: resolved.neutralizeFormulas,
     })),
   };
 }

@@ -26,6 +26,7 @@ export const heartbeatSchema = z
       previousWatermark: z.string().refine(isServiceNowDateTime).optional(),
       maxUpdatedOn: z.string().refine(isServiceNowDateTime).optional(),
       keysBytes: z.number().int().nonnegative(),
+      neutralizeFormulas: z.boolean().optional(),
     }),
   })
   .refine(

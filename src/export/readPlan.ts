@@ -2,8 +2,9 @@
  * How a table is read: complete or incremental, within which bounds (decided once, from the cookie, and kept by
  * every attempt that resumes the run), and the watermark the run leaves for the next one.
  */
-import type { ExportMode, ExportResumeState, ExportTableInput } from '../contract/export';
+import type { ExportMode, ExportResumeState } from '../contract/export';
 import type { ExportCookie, RowVersion } from './cookies';
+import type { CheckedInput } from './input';
 import type { Progress } from './progress';
 import type { ExportRuntime } from './runtime';
 import { earlierOf, formatServiceNowDateTime, laterOf, shiftServiceNowDateTime } from './timestamps';
@@ -18,7 +19,8 @@ export interface ReadPlan {
 
 /**
  * Fixes how the table is read, from the cookie:
- * - incremental, when a cookie exists for the same file, columns and filter: rows with `sys_updated_on` from
+ * - incremental, when a cookie exists for the same file, columns, filter and cell form (formulas neutralised or
+ *   not): rows with `sys_updated_on` from
  *   `watermark - overlap` up to (not including) the time the read starts. Rows changed while it runs are left
  *   to the next run (their new time is past the bound), so none appears twice in one file.
  * - complete otherwise: every row, by sys_id.
@@ -26,13 +28,12 @@ export interface ReadPlan {
  * appear twice, never lose it (complete exports: see `newWatermark`).
  */
 export function decide(
-  input: ExportTableInput,
+  checked: CheckedInput,
   finalPath: string,
-  fields: readonly string[],
-  filterKey: string | null,
   cookie: ExportCookie | undefined,
   runtime: ExportRuntime,
 ): ReadPlan {
+  const { input, fields, filterKey, neutralizeFormulas } = checked;
   const readStartedAt = formatServiceNowDateTime(runtime.now());
   if (input.mode === 'incremental') {
     const reason =
@@ -44,7 +45,10 @@ export function decide(
             ? 'the columns changed since the last export'
             : cookie.filter !== filterKey
               ? 'the filter changed since the last export'
-              : undefined;
+              : // Cookies written before the setting existed belong to files with cells as they were.
+                (cookie.neutralizeFormulas ?? false) !== neutralizeFormulas
+                ? 'NeutralizeFormulas changed since the last export'
+                : undefined;
     if (cookie !== undefined && reason === undefined) {
       return {
         mode: 'incremental',
@@ -53,6 +57,7 @@ export function decide(
           since: shiftServiceNowDateTime(cookie.watermark, -input.overlapMs),
           until: readStartedAt,
           previousWatermark: cookie.watermark,
+          neutralizeFormulas,
         },
         previousRecent: cookie.recent,
       };
@@ -62,7 +67,7 @@ export function decide(
       reason,
     });
   }
-  return { mode: 'complete', resume: { readStartedAt }, previousRecent: null };
+  return { mode: 'complete', resume: { readStartedAt, neutralizeFormulas }, previousRecent: null };
 }
 
 /**

@@ -4,8 +4,9 @@
 import { constants } from 'node:fs';
 import { copyFile, open, truncate } from 'node:fs/promises';
 import path from 'node:path';
-import type { ExportHeartbeat, ExportTableInput } from '../contract/export';
+import type { ExportHeartbeat } from '../contract/export';
 import type { ExportCookie } from './cookies';
+import type { CheckedInput } from './input';
 import { isTempFileOf, keysPathFor, randomSuffix, sizeOf, tempPathFor } from './files';
 import { heartbeatSchema, type Progress } from './progress';
 import type { ReadPlan } from './readPlan';
@@ -26,11 +27,12 @@ export function predecessorOf(previous: unknown, finalPath: string): string | un
  */
 export async function resumeFrom(
   runtime: ExportRuntime,
-  input: ExportTableInput,
+  checked: CheckedInput,
   finalPath: string,
   cookie: ExportCookie | undefined,
 ): Promise<{ plan: ReadPlan; temp: TempFiles; progress: Progress } | undefined> {
   if (runtime.previous === undefined || runtime.previous === null) return undefined;
+  const { input } = checked;
   const parsed = heartbeatSchema.safeParse(runtime.previous);
   const why = (reason: string) => {
     runtime.log.warn('Starting the table over instead of resuming it', { table: input.table, reason });
@@ -42,6 +44,10 @@ export async function resumeFrom(
   if (!isTempFileOf(finalPath, last.tempFile)) return why('the temporary file is not in the output folder');
   if (last.mode === 'incremental' && last.resume.previousWatermark !== cookie?.watermark) {
     return why('the cookie changed since the previous attempt started');
+  }
+  // Heartbeats of earlier releases describe files written before formulas were neutralised.
+  if ((last.resume.neutralizeFormulas ?? false) !== checked.neutralizeFormulas) {
+    return why('the previous attempt wrote its cells in another form (NeutralizeFormulas changed)');
   }
   const [csvSize, keysSize] = await Promise.all([sizeOf(last.tempFile), sizeOf(keysPathFor(last.tempFile))]);
   if (csvSize === undefined || keysSize === undefined) {

@@ -5,11 +5,8 @@
  */
 import { mkdir, rename } from 'node:fs/promises';
 import path from 'node:path';
-import type { ExportedTable, ExportTableInput, IdentityTable } from '../contract/export';
-import { serialize, type ParsedQuery } from '../servicenow/encodedQuery';
+import type { ExportedTable, ExportTableInput } from '../contract/export';
 import { readCookie, writeCookie } from './cookies';
-import { InvalidExportInputError } from './errors';
-import { exportFieldsProblems, isIdentityTable, parseExportFilter } from './fields';
 import {
   cookieFileName,
   exportFileName,
@@ -20,6 +17,7 @@ import {
   withLockFile,
 } from './files';
 import { prepareOutputDirectory } from './outputFolder';
+import { checkInput } from './input';
 import { collectRecent } from './overlap';
 import { readPages } from './pages';
 import { heartbeatOf, type Progress } from './progress';
@@ -37,7 +35,8 @@ export async function exportTable(
   deps: TableExportDependencies,
   runtime: ExportRuntime,
 ): Promise<ExportedTable> {
-  const { table, fields, filter, filterKey } = checkInput(input);
+  const checked = checkInput(input);
+  const { table, fields, filter, filterKey } = checked;
   const outputDirectory = await prepareOutputDirectory(deps.outputRoot, input.outputDirectory);
   await mkdir(deps.cookieDirectory, { recursive: true });
   const finalPath = path.join(outputDirectory, exportFileName(input.connection, table));
@@ -50,8 +49,8 @@ export async function exportTable(
   const cookie = cookieRead.status === 'found' ? cookieRead.cookie : undefined;
 
   const predecessor = predecessorOf(runtime.previous, finalPath);
-  const resumed = await resumeFrom(runtime, input, finalPath, cookie);
-  const plan = resumed?.plan ?? decide(input, finalPath, fields, filterKey, cookie, runtime);
+  const resumed = await resumeFrom(runtime, checked, finalPath, cookie);
+  const plan = resumed?.plan ?? decide(checked, finalPath, cookie, runtime);
   const temp = resumed?.temp ?? (await createTempFiles(finalPath, fields));
   const progress: Progress = resumed?.progress ?? {
     rows: 0,
@@ -108,6 +107,7 @@ export async function exportTable(
         overlapMs: input.overlapMs,
         fields,
         filter: filterKey,
+        neutralizeFormulas: checked.neutralizeFormulas,
         recent: recent ?? null,
         mode: plan.mode,
         rows: progress.rows,
@@ -136,28 +136,6 @@ export async function exportTable(
   } finally {
     clearInterval(keepAlive);
   }
-}
-
-function checkInput(input: ExportTableInput): {
-  table: IdentityTable;
-  fields: readonly string[];
-  filter: ParsedQuery | undefined;
-  filterKey: string | null;
-} {
-  const table: string = input.table;
-  if (!isIdentityTable(table)) throw new InvalidExportInputError(`'${table}' is not an identity table`);
-  const problems = exportFieldsProblems(table, input.fields);
-  if (problems.length > 0) {
-    throw new InvalidExportInputError(`Fields of ${table}: ${problems.join('; ')}`);
-  }
-  if (!Number.isFinite(input.overlapMs) || input.overlapMs < 0) {
-    throw new InvalidExportInputError('overlapMs must be a duration in milliseconds');
-  }
-  if (!path.isAbsolute(input.outputDirectory)) {
-    throw new InvalidExportInputError('outputDirectory must be an absolute path');
-  }
-  const filter = input.filter === undefined ? undefined : parseExportFilter(table, input.filter);
-  return { table, fields: input.fields, filter, filterKey: filter === undefined ? null : serialize(filter) };
 }
 
 function cancellationOf(signal: AbortSignal, error: unknown): unknown {

@@ -60,6 +60,7 @@ describe('export settings', () => {
       filters: {},
       overlapMs: 5 * 60_000,
       complete: false,
+      neutralizeFormulas: true,
     });
     assert.deepEqual(DEFAULT_EXPORT_FIELDS.sys_user_grmember, ['sys_id', 'user', 'group', 'sys_updated_on']);
   });
@@ -78,7 +79,7 @@ describe('export settings', () => {
     assert.equal(resolved.cookieDirectory, path.join(DATA, 'watermarks'));
   });
 
-  test('tables, fields, filters, overlap and complete as configured', () => {
+  test('tables, fields, filters, overlap, complete and formula neutralising as configured', () => {
     const resolved = resolveExportSettings(
       settings({
         Main: {
@@ -87,6 +88,7 @@ describe('export settings', () => {
           Filters: ['sys_user#active=true^ORDERBYuser_name', 'sys_user_group#nameSTARTSWITHApp^ORtype=itil'],
           Overlap: '10m',
           Complete: 'true',
+          NeutralizeFormulas: 'false',
         },
       }),
       'Main',
@@ -100,6 +102,7 @@ describe('export settings', () => {
     });
     assert.equal(resolved.overlapMs, 600_000);
     assert.equal(resolved.complete, true);
+    assert.equal(resolved.neutralizeFormulas, false);
   });
 
   test('every problem is reported by key, naming the filter and the field, never the value', () => {
@@ -125,6 +128,7 @@ describe('export settings', () => {
         ],
         Overlap: 'soon',
         Complete: 'yes',
+        NeutralizeFormulas: 'off',
         OutputDirectory: '',
         Schedule: 'daily',
       },
@@ -148,6 +152,7 @@ describe('export settings', () => {
       ['Main.Filters.9', /filter on sys_user: only one filter per table/],
       ['Main.Overlap', /positive duration/],
       ['Main.Complete', /true or false/],
+      ['Main.NeutralizeFormulas', /true or false/],
       ['Main.OutputDirectory', /must not be empty/],
       ['Main.Schedule', /is not a known setting/],
     ];
@@ -209,6 +214,7 @@ describe('export settings', () => {
         fields: DEFAULT_EXPORT_FIELDS.sys_user,
         filter: 'active=true',
         overlapMs: 120_000,
+        neutralizeFormulas: true,
       },
       {
         connection: 'Main',
@@ -217,6 +223,7 @@ describe('export settings', () => {
         outputDirectory: path.join(DATA, 'exports'),
         fields: DEFAULT_EXPORT_FIELDS.sys_user_grmember,
         overlapMs: 120_000,
+        neutralizeFormulas: true,
       },
     ]);
     const chosen = plan(configured, {

@@ -10,7 +10,13 @@ import { createExportActivities } from '../../src/activities/export';
 import { resolveExportSettings } from '../../src/config/exportSettings';
 import { parseSettings } from '../../src/config/load';
 import type { SettingsFile } from '../../src/config/schema';
-import type { ExportedTable, ExportInput, ExportTableInput, IdentityTable } from '../../src/contract/export';
+import type {
+  ExportedTable,
+  ExportHeartbeat,
+  ExportInput,
+  ExportTableInput,
+  IdentityTable,
+} from '../../src/contract/export';
 import { planExport } from '../../src/export/plan';
 import { serviceNowClientPool } from '../../src/servicenow/connection';
 import type { SimulatorHandle } from '../../src/simulator/server';
@@ -99,13 +105,22 @@ export function storeRows(sim: SimulatorHandle, table: IdentityTable): Record<st
 }
 
 /**
+ * A stored value as an export writes it with NeutralizeFormulas on (the default): OWASP's rule, restated here so
+ * that the tests have an oracle of their own.
+ */
+export function formulaSafe(value: string): string {
+  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+}
+
+/**
  * Checks a CSV file against the store row by row: the same set of sys_ids, no duplicates, and every column equal
- * to the stored value.
+ * to the stored value (with formulas neutralised, unless `raw`).
  */
 export function assertSameRows(
   csv: CsvFile,
   expected: readonly Record<string, string>[],
   fields: readonly string[],
+  { raw = false }: { readonly raw?: boolean } = {},
 ): void {
   assert.deepEqual(csv.header, [...fields]);
   const ids = uniqueIds(csv.rows);
@@ -120,7 +135,8 @@ export function assertSameRows(
   for (const row of csv.rows) {
     const stored = wanted.get(row.sys_id ?? '') ?? {};
     for (const field of fields) {
-      assert.equal(row[field], stored[field] ?? '', `${row.sys_id} ${field}`);
+      const value = stored[field] ?? '';
+      assert.equal(row[field], raw ? value : formulaSafe(value), `${row.sys_id} ${field}`);
     }
   }
 }
@@ -174,27 +190,55 @@ export function tableReads(
     }));
 }
 
+/** What one run of the exportTable activity did. */
+export interface ExportTableOutcome {
+  readonly result?: ExportedTable;
+  readonly error?: unknown;
+  readonly heartbeats: ExportHeartbeat[];
+  /** Log lines: message and meta as JSON. */
+  readonly logs: string[];
+}
+
 /**
- * The export activities for `settings`, run one table at a time in Temporal's activity harness; returns the
- * result or the error the activity threw.
+ * The export activities for `settings`, run one table at a time in Temporal's activity harness: `previous` are the
+ * heartbeat details the server would hand a retry; `now` is the clock that bounds reads.
  */
-export function exportTableRunner(settings: SettingsFile) {
+export function exportTableRunner(settings: SettingsFile, now?: () => Date) {
   const activities = createExportActivities({
     exportSettings: (connection) => resolveExportSettings(settings, connection),
     serviceNow: serviceNowClientPool(settings),
+    now,
   });
   return {
     plan: (input: Omit<ExportInput, 'connection'>) =>
       planExport(resolveExportSettings(settings, CONNECTION), { connection: CONNECTION, ...input }),
-    async run(input: ExportTableInput): Promise<{ result?: ExportedTable; error?: unknown }> {
+    run: async (
+      input: ExportTableInput,
+      options: { previous?: ExportHeartbeat; onHeartbeat?: (details: ExportHeartbeat) => void } = {},
+    ): Promise<ExportTableOutcome> => {
+      const { logger, entries } = collectingLogger();
       const env = new MockActivityEnvironment(
-        { heartbeatTimeoutMs: 30_000 },
-        { logger: collectingLogger().logger },
+        {
+          heartbeatTimeoutMs: 30_000,
+          heartbeatDetails: options.previous,
+          attempt: options.previous === undefined ? 1 : 2,
+        },
+        { logger },
       );
+      const heartbeats: ExportHeartbeat[] = [];
+      env.on('heartbeat', (details: ExportHeartbeat) => {
+        heartbeats.push(details);
+        options.onHeartbeat?.(details);
+      });
+      const logs = () => entries.map((entry) => `${entry.message} ${JSON.stringify(entry.meta ?? {})}`);
       try {
-        return { result: await env.run((arg: ExportTableInput) => activities.exportTable(arg), input) };
+        const result: ExportedTable = await env.run(
+          (arg: ExportTableInput) => activities.exportTable(arg),
+          input,
+        );
+        return { result, heartbeats, logs: logs() };
       } catch (error) {
-        return { error };
+        return { error, heartbeats, logs: logs() };
       }
     },
   };

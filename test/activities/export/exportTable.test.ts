@@ -198,8 +198,8 @@ describe('exportTable activity (simulator over HTTP, MockActivityEnvironment)', 
       Object.fromEntries(
         Object.keys(SPECIAL_USERS.punctuation).map((field) => [field, punctuation?.[field]]),
       ),
-      SPECIAL_USERS.punctuation,
-      'every value survives the round trip, the manager as a sys_id',
+      { ...SPECIAL_USERS.punctuation, name: `'${SPECIAL_USERS.punctuation.name}` },
+      'every value survives the round trip (a formula neutralised), the manager as a sys_id',
     );
     for (const quoted of ['"comma,user"', '"Quote""d"', '"Multi\nLine"', '"CR\rOnly, and CRLF\r\nboth"']) {
       assert.ok(users.text.includes(quoted), `${JSON.stringify(quoted)} is quoted`);
