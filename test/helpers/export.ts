@@ -199,9 +199,16 @@ export interface ExportTableOutcome {
   readonly logs: string[];
 }
 
+/** The result of a run that must have succeeded (its error fails the test otherwise). */
+export function ok(outcome: ExportTableOutcome): ExportedTable {
+  if (outcome.result === undefined) throw outcome.error;
+  return outcome.result;
+}
+
 /**
  * The export activities for `settings`, run one table at a time in Temporal's activity harness: `previous` are the
- * heartbeat details the server would hand a retry; `now` is the clock that bounds reads.
+ * heartbeat details the server would hand a retry (`onHeartbeat` may cancel through `env`); `now` is the clock
+ * that bounds reads.
  */
 export function exportTableRunner(settings: SettingsFile, now?: () => Date) {
   const activities = createExportActivities({
@@ -214,7 +221,10 @@ export function exportTableRunner(settings: SettingsFile, now?: () => Date) {
       planExport(resolveExportSettings(settings, CONNECTION), { connection: CONNECTION, ...input }),
     run: async (
       input: ExportTableInput,
-      options: { previous?: ExportHeartbeat; onHeartbeat?: (details: ExportHeartbeat) => void } = {},
+      options: {
+        previous?: ExportHeartbeat;
+        onHeartbeat?: (details: ExportHeartbeat, env: MockActivityEnvironment) => void;
+      } = {},
     ): Promise<ExportTableOutcome> => {
       const { logger, entries } = collectingLogger();
       const env = new MockActivityEnvironment(
@@ -228,7 +238,7 @@ export function exportTableRunner(settings: SettingsFile, now?: () => Date) {
       const heartbeats: ExportHeartbeat[] = [];
       env.on('heartbeat', (details: ExportHeartbeat) => {
         heartbeats.push(details);
-        options.onHeartbeat?.(details);
+        options.onHeartbeat?.(details, env);
       });
       const logs = () => entries.map((entry) => `${entry.message} ${JSON.stringify(entry.meta ?? {})}`);
       try {

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import type { ExportedTable, ExportHeartbeat, IdentityTable } from '../../../src/contract/export';
+import type { ExportHeartbeat, IdentityTable } from '../../../src/contract/export';
 import type { ExportCookie } from '../../../src/export/cookies';
 import { DEFAULT_EXPORT_FIELDS } from '../../../src/export/fields';
 import { tempDir } from '../../helpers/files';
@@ -21,7 +21,7 @@ import {
   exportTestSettings,
   readCsv,
   storeRows,
-  type ExportTableOutcome,
+  ok,
 } from '../../helpers/export';
 
 const FIELDS = DEFAULT_EXPORT_FIELDS.sys_user;
@@ -58,11 +58,6 @@ describe('formula injection in exported cells (simulator over HTTP, strict CSV r
 
   function cookiePath(name: string, table: IdentityTable): string {
     return path.join(dataDir, `cookies-${name}`, `${CONNECTION}_${table}.json`);
-  }
-
-  function ok(outcome: ExportTableOutcome): ExportedTable {
-    if (outcome.result === undefined) throw outcome.error;
-    return outcome.result;
   }
 
   function rowOf(file: string, sysId: string): Record<string, string> {
