@@ -1,7 +1,8 @@
 /**
  * One table's export: pages read in keyset order, written as CSV to a temporary file beside the final one, with a
  * heartbeat after every page; resumed from the last heartbeat after a crash; renamed into place when whole; then
- * the table's cookie. See README, "Export", for the guarantees and their limits.
+ * the table's cookie. See README, "Export", for the guarantees and their limits. Nothing here knows Temporal:
+ * `src/activities/export/` hands in the runtime (heartbeats, cancellation) and maps errors to failures.
  */
 import { mkdir, rename } from 'node:fs/promises';
 import path from 'node:path';
