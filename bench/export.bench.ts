@@ -19,6 +19,7 @@ import { BENCH_PASSWORD, startSimulatorProcess } from './simulatorProcess';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createExportActivities } from '../src/activities/export';
+import { resolveExportSettings } from '../src/config/exportSettings';
 import { parseSettings } from '../src/config/load';
 import type {
   ExportedTable,
@@ -177,7 +178,10 @@ async function main(): Promise<void> {
       },
       'benchmark settings',
     );
-    const activities = createExportActivities({ settings, serviceNow: serviceNowClientPool(settings) });
+    const activities = createExportActivities({
+      exportSettings: (connection) => resolveExportSettings(settings, connection),
+      serviceNow: serviceNowClientPool(settings),
+    });
     const planExport = (input: ExportInput) => activities.planExport(input);
     const plan = await new MockActivityEnvironment().run<[ExportInput], ExportPlan, typeof planExport>(
       planExport,

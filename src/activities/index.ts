@@ -1,4 +1,5 @@
 import type { AssignmentStore } from '../assignments/store';
+import { resolveExportSettings } from '../config/exportSettings';
 import type { SettingsFile } from '../config/schema';
 import type { ServiceNowClient } from '../servicenow/client';
 import { serviceNowClientPool } from '../servicenow/connection';
@@ -23,7 +24,10 @@ export function createActivities(deps: ActivityDependencies) {
   return {
     describeWorker: createDescribeWorker(deps),
     ...createProvisioningActivities({ settings: deps.settings, serviceNow, assignments: deps.assignments }),
-    ...createExportActivities({ settings: deps.settings, serviceNow }),
+    ...createExportActivities({
+      exportSettings: (connection) => resolveExportSettings(deps.settings, connection),
+      serviceNow,
+    }),
   };
 }
 

@@ -402,6 +402,8 @@ const exportSchema = z
       300_000,
     ),
     Complete: booleanString().default(false),
+    /** Cells a spreadsheet would run as a formula get a leading `'`; false writes values exactly as read. */
+    NeutralizeFormulas: booleanString().default(true),
   })
   .transform((value) => ({
     ...value,

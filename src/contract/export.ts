@@ -23,8 +23,9 @@ export interface ExportInput {
   /** A subset of the identity tables, in the order to export them. Default: `Exports.<conn>.Tables`. */
   readonly tables?: readonly string[];
   /**
-   * Where the CSV files go, on the worker's machine. Absolute paths are best; a relative one is resolved against
-   * the worker's `DataDirectory`. Default: `Exports.<conn>.OutputDirectory`.
+   * Where the CSV files go, on the worker's machine: `Exports.<conn>.OutputDirectory` (the default) or a folder
+   * beneath it, symbolic links resolved; anything else fails the run (`InvalidExportInputError`). Absolute paths
+   * are best; a relative one is resolved against the worker's `DataDirectory`.
    */
   readonly outputDirectory?: string;
 }
@@ -35,7 +36,7 @@ export interface ExportTableInput {
   readonly table: IdentityTable;
   /** The mode asked for; `incremental` falls back to `complete` when the table has no usable cookie. */
   readonly mode: ExportMode;
-  /** Absolute path of the folder the CSV file is written to. */
+  /** Absolute path of the folder the CSV file is written to: the connection's OutputDirectory or beneath it. */
   readonly outputDirectory: string;
   /** CSV columns, in order. */
   readonly fields: readonly string[];
@@ -43,6 +44,11 @@ export interface ExportTableInput {
   readonly filter?: string;
   /** How far before the watermark an incremental read starts. */
   readonly overlapMs: number;
+  /**
+   * Cells starting with `=`, `+`, `-`, `@`, a tab or a CR get a leading `'` (OWASP's rule against formula
+   * injection). From `Exports.<conn>.NeutralizeFormulas`; absent (plans of earlier releases): true.
+   */
+  readonly neutralizeFormulas?: boolean;
 }
 
 /** What one table's export produced. */
@@ -118,6 +124,8 @@ export interface ExportResumeState {
   readonly maxUpdatedOn?: string;
   /** Bytes of the key file (`<tempFile minus .tmp>.keys.tmp`) that belong to the rows written. */
   readonly keysBytes: number;
+  /** Whether the rows written so far have formulas neutralised (absent in heartbeats of earlier releases: no). */
+  readonly neutralizeFormulas?: boolean;
 }
 
 export type TableExportState = 'pending' | 'running' | 'done' | 'failed';

@@ -19,12 +19,14 @@ export interface ExportCookie {
   readonly version: 1;
   readonly connection: string;
   readonly table: IdentityTable;
-  /** Highest `sys_updated_on` known to be exported (see the activity for how complete exports choose it). */
+  /** Highest `sys_updated_on` known to be exported (see `newWatermark` in readPlan.ts for how complete exports choose it). */
   readonly watermark: string;
   readonly overlapMs: number;
   /** Columns and filter of the export: an incremental export with other ones starts over completely. */
   readonly fields: readonly string[];
   readonly filter: string | null;
+  /** Whether the file's cells have formulas neutralised; absent in cookies of earlier releases (they did not). */
+  readonly neutralizeFormulas?: boolean;
   /** Row versions exported at or after `watermark - overlapMs`; null when there were too many to keep. */
   readonly recent: readonly RowVersion[] | null;
   readonly mode: ExportMode;
@@ -44,6 +46,7 @@ const cookieSchema = z.object({
   overlapMs: z.number().nonnegative(),
   fields: z.array(z.string()),
   filter: z.string().nullable(),
+  neutralizeFormulas: z.boolean().optional(),
   recent: z.array(z.tuple([z.string(), z.string(), z.string()])).nullable(),
   mode: z.enum(['complete', 'incremental']),
   rows: z.number().int().nonnegative(),

@@ -1,15 +1,18 @@
 /**
- * Resolves a connection's export settings on the worker: folders (relative ones against DataDirectory), the
- * tables, their columns and filters, and the mode. The result goes into the workflow's history, so that every
- * table of one run uses the same settings even if the file changes meanwhile.
+ * Plans a run on the worker: one `exportTable` input per table, from the connection's export settings and the
+ * workflow's input. The plan goes into the workflow's history, so that every table of one run uses the same
+ * settings even if the settings file changes meanwhile.
  */
-import path from 'node:path';
-import { defaultExportSettings, type SettingsFile } from '../config/schema';
-import { UnknownConnectionError } from '../servicenow/connection';
-import { splitFilterSetting, isIdentityTable } from './fields';
 import type { ExportInput, ExportPlan, IdentityTable } from '../contract/export';
+import { InvalidExportInputError } from './errors';
+import { isIdentityTable } from './fields';
+import { confinedOutputDirectory } from './outputFolder';
 
+/** A connection's export settings, folders resolved (see `src/config/exportSettings.ts`). */
 export interface ResolvedExportSettings {
+  /** Absolute; a relative `outputDirectory` of a workflow input is resolved against it, as the settings' folders are. */
+  readonly dataDirectory: string;
+  /** Absolute; a run writes here, or beneath it when its input chooses a folder (see `outputFolder.ts`). */
   readonly outputDirectory: string;
   readonly cookieDirectory: string;
   readonly tables: readonly IdentityTable[];
@@ -18,55 +21,21 @@ export interface ResolvedExportSettings {
   readonly filters: Partial<Readonly<Record<IdentityTable, string>>>;
   readonly overlapMs: number;
   readonly complete: boolean;
-}
-
-/** A workflow input no retry can fix. */
-export class InvalidExportInputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'InvalidExportInputError';
-  }
-}
-
-export function resolveExportSettings(settings: SettingsFile, connectionId: string): ResolvedExportSettings {
-  const connection = settings.Connections[connectionId];
-  if (connection === undefined || !Object.hasOwn(settings.Connections, connectionId)) {
-    throw new UnknownConnectionError(connectionId, Object.keys(settings.Connections));
-  }
-  const dataDirectory = path.resolve(settings.TicketConnector.DataDirectory);
-  const exports = Object.hasOwn(settings.TicketConnector.Exports, connectionId)
-    ? settings.TicketConnector.Exports[connectionId]
-    : undefined;
-  const configured = exports ?? defaultExportSettings();
-  const cookieDirectory = configured.CookieDirectory ?? connection.TicketCookieDirectoryPath;
-  const filters: Partial<Record<IdentityTable, string>> = {};
-  for (const setting of configured.Filters) {
-    const split = splitFilterSetting(setting);
-    // The settings schema has checked every filter; this only narrows the types.
-    if (split !== undefined && isIdentityTable(split.table)) filters[split.table] = split.query;
-  }
-  return {
-    outputDirectory: path.resolve(dataDirectory, configured.OutputDirectory),
-    cookieDirectory:
-      cookieDirectory === undefined
-        ? path.join(dataDirectory, 'cookies')
-        : path.resolve(dataDirectory, cookieDirectory),
-    tables: configured.Tables,
-    fields: configured.Fields,
-    filters,
-    overlapMs: configured.Overlap,
-    complete: configured.Complete,
-  };
+  /** Cells starting like a formula get a leading `'` (see `neutralizeFormula`). */
+  readonly neutralizeFormulas: boolean;
 }
 
 /** One `exportTable` input per table, in export order. */
-export function planExport(settings: SettingsFile, input: ExportInput): ExportPlan {
-  const resolved = resolveExportSettings(settings, input.connection);
+export function planExport(resolved: ResolvedExportSettings, input: ExportInput): ExportPlan {
   const tables = input.tables === undefined ? resolved.tables : chosenTables(input.tables);
   const outputDirectory =
     input.outputDirectory === undefined
       ? resolved.outputDirectory
-      : path.resolve(path.resolve(settings.TicketConnector.DataDirectory), input.outputDirectory);
+      : confinedOutputDirectory(
+          { folder: resolved.outputDirectory, connection: input.connection },
+          input.outputDirectory,
+          resolved.dataDirectory,
+        );
   const mode = (input.complete ?? resolved.complete) ? 'complete' : 'incremental';
   return {
     connection: input.connection,
@@ -79,6 +48,7 @@ export function planExport(settings: SettingsFile, input: ExportInput): ExportPl
       fields: resolved.fields[table],
       ...(resolved.filters[table] === undefined ? {} : { filter: resolved.filters[table] }),
       overlapMs: resolved.overlapMs,
+      neutralizeFormulas: resolved.neutralizeFormulas,
     })),
   };
 }

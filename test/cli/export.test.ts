@@ -166,7 +166,7 @@ describe('snow-ticket export, end to end (dev server, worker, simulator, CLI pro
   });
 
   test('export --detach --out, a second export refused while one runs, export watch follows it to its summary', async () => {
-    const otherDir = tempDir('snow-ticket-export-out-');
+    const otherDir = path.join(outDir, 'other'); // a run may only choose a folder beneath OutputDirectory
     // ServiceNow answers 429 with Retry-After 3 s to the next three requests: the export waits them out (about
     // 9 s), so that it is still running while the CLI looks at it.
     const faults = await simulator.admin('/faults', {
@@ -239,7 +239,7 @@ describe('snow-ticket export, end to end (dev server, worker, simulator, CLI pro
 
   test('export schedule create, list, pause, unpause, trigger and delete, seen through the schedule API', async () => {
     await deleteScheduleQuietly();
-    const scheduleDir = tempDir('snow-ticket-export-scheduled-');
+    const scheduleDir = path.join(outDir, 'scheduled'); // beneath OutputDirectory, as runs require
     const scheduleId = exportScheduleId(CONNECTION);
     assert.equal(scheduleId, 'export-Sim');
     const created = ok(

@@ -4,7 +4,11 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { ConfigError, loadConfig, parseSettings } from '../../src/config/load';
 import { DEFAULT_EXPORT_FIELDS } from '../../src/export/fields';
-import { InvalidExportInputError, planExport, resolveExportSettings } from '../../src/export/plan';
+import { resolveExportSettings } from '../../src/config/exportSettings';
+import type { SettingsFile } from '../../src/config/schema';
+import type { ExportInput } from '../../src/contract/export';
+import { InvalidExportInputError } from '../../src/export/errors';
+import { planExport } from '../../src/export/plan';
 import { UnknownConnectionError } from '../../src/servicenow/connection';
 import { IDENTITY_TABLES } from '../../src/servicenow/tables';
 import { tempDir, writeJson } from '../helpers/files';
@@ -29,6 +33,11 @@ function settings(exports?: Record<string, unknown>, connection: Record<string, 
   );
 }
 
+/** Plans a run as the worker does: the connection's settings resolved, then the input applied. */
+function plan(file: SettingsFile, input: ExportInput) {
+  return planExport(resolveExportSettings(file, input.connection), input);
+}
+
 function problemsOf(exports: Record<string, unknown>): string[] {
   try {
     settings(exports);
@@ -43,6 +52,7 @@ describe('export settings', () => {
   test('a connection without Exports gets every default', () => {
     const resolved = resolveExportSettings(settings(), 'Main');
     assert.deepEqual(resolved, {
+      dataDirectory: DATA,
       outputDirectory: path.join(DATA, 'exports'),
       cookieDirectory: path.join(DATA, 'cookies'),
       tables: [...IDENTITY_TABLES],
@@ -50,6 +60,7 @@ describe('export settings', () => {
       filters: {},
       overlapMs: 5 * 60_000,
       complete: false,
+      neutralizeFormulas: true,
     });
     assert.deepEqual(DEFAULT_EXPORT_FIELDS.sys_user_grmember, ['sys_id', 'user', 'group', 'sys_updated_on']);
   });
@@ -68,7 +79,7 @@ describe('export settings', () => {
     assert.equal(resolved.cookieDirectory, path.join(DATA, 'watermarks'));
   });
 
-  test('tables, fields, filters, overlap and complete as configured', () => {
+  test('tables, fields, filters, overlap, complete and formula neutralising as configured', () => {
     const resolved = resolveExportSettings(
       settings({
         Main: {
@@ -77,6 +88,7 @@ describe('export settings', () => {
           Filters: ['sys_user#active=true^ORDERBYuser_name', 'sys_user_group#nameSTARTSWITHApp^ORtype=itil'],
           Overlap: '10m',
           Complete: 'true',
+          NeutralizeFormulas: 'false',
         },
       }),
       'Main',
@@ -90,6 +102,7 @@ describe('export settings', () => {
     });
     assert.equal(resolved.overlapMs, 600_000);
     assert.equal(resolved.complete, true);
+    assert.equal(resolved.neutralizeFormulas, false);
   });
 
   test('every problem is reported by key, naming the filter and the field, never the value', () => {
@@ -115,6 +128,7 @@ describe('export settings', () => {
         ],
         Overlap: 'soon',
         Complete: 'yes',
+        NeutralizeFormulas: 'off',
         OutputDirectory: '',
         Schedule: 'daily',
       },
@@ -138,6 +152,7 @@ describe('export settings', () => {
       ['Main.Filters.9', /filter on sys_user: only one filter per table/],
       ['Main.Overlap', /positive duration/],
       ['Main.Complete', /true or false/],
+      ['Main.NeutralizeFormulas', /true or false/],
       ['Main.OutputDirectory', /must not be empty/],
       ['Main.Schedule', /is not a known setting/],
     ];
@@ -188,9 +203,9 @@ describe('export settings', () => {
     const configured = settings({
       Main: { Tables: ['sys_user', 'sys_user_grmember'], Filters: ['sys_user#active=true'], Overlap: '2m' },
     });
-    const plan = planExport(configured, { connection: 'Main' });
-    assert.equal(plan.mode, 'incremental');
-    assert.deepEqual(plan.tables, [
+    const planned = plan(configured, { connection: 'Main' });
+    assert.equal(planned.mode, 'incremental');
+    assert.deepEqual(planned.tables, [
       {
         connection: 'Main',
         table: 'sys_user',
@@ -199,6 +214,7 @@ describe('export settings', () => {
         fields: DEFAULT_EXPORT_FIELDS.sys_user,
         filter: 'active=true',
         overlapMs: 120_000,
+        neutralizeFormulas: true,
       },
       {
         connection: 'Main',
@@ -207,35 +223,55 @@ describe('export settings', () => {
         outputDirectory: path.join(DATA, 'exports'),
         fields: DEFAULT_EXPORT_FIELDS.sys_user_grmember,
         overlapMs: 120_000,
+        neutralizeFormulas: true,
       },
     ]);
-    const chosen = planExport(configured, {
+    const chosen = plan(configured, {
       connection: 'Main',
       complete: true,
       tables: ['sys_user_role', 'sys_user', 'sys_user_role'],
-      outputDirectory: 'adhoc',
+      outputDirectory: 'exports/adhoc',
     });
     assert.equal(chosen.mode, 'complete');
     assert.deepEqual(
       chosen.tables.map((table) => [table.table, table.mode, table.outputDirectory]),
       [
-        ['sys_user_role', 'complete', path.join(DATA, 'adhoc')],
-        ['sys_user', 'complete', path.join(DATA, 'adhoc')],
+        ['sys_user_role', 'complete', path.join(DATA, 'exports', 'adhoc')],
+        ['sys_user', 'complete', path.join(DATA, 'exports', 'adhoc')],
       ],
     );
+    assert.equal(plan(settings({ Other: { Complete: true } }), { connection: 'Other' }).mode, 'complete');
     assert.equal(
-      planExport(settings({ Other: { Complete: true } }), { connection: 'Other' }).mode,
-      'complete',
-    );
-    assert.equal(
-      planExport(settings({ Other: { Complete: true } }), { connection: 'Other', complete: false }).mode,
+      plan(settings({ Other: { Complete: true } }), { connection: 'Other', complete: false }).mode,
       'incremental',
     );
     assert.throws(
-      () => planExport(configured, { connection: 'Main', tables: ['incident'] }),
+      () => plan(configured, { connection: 'Main', tables: ['incident'] }),
       InvalidExportInputError,
     );
-    assert.throws(() => planExport(configured, { connection: 'Main', tables: [] }), InvalidExportInputError);
-    assert.throws(() => planExport(configured, { connection: 'Missing' }), UnknownConnectionError);
+    assert.throws(() => plan(configured, { connection: 'Main', tables: [] }), InvalidExportInputError);
+    assert.throws(() => plan(configured, { connection: 'Missing' }), UnknownConnectionError);
+  });
+
+  test('a run may choose the configured output folder or one beneath it, nothing else', () => {
+    const configured = settings({ Main: { OutputDirectory: '/srv/idm/in' } });
+    for (const requested of ['../../../etc/cron.d', '/etc/cron.d', '/srv/idm/in/../other', 'adhoc']) {
+      assert.throws(
+        () => plan(configured, { connection: 'Main', outputDirectory: requested }),
+        (error: unknown) =>
+          error instanceof InvalidExportInputError &&
+          error.message.startsWith(`outputDirectory ${JSON.stringify(requested)} is outside`) &&
+          error.message.includes('/srv/idm/in') &&
+          error.message.includes('TicketConnector.Exports.Main.OutputDirectory'),
+        requested,
+      );
+    }
+    assert.deepEqual(
+      ['/srv/idm/in', '/srv/idm/in/adhoc/', '/srv/idm/in/./a/../b'].map(
+        (requested) =>
+          plan(configured, { connection: 'Main', outputDirectory: requested }).tables[0]?.outputDirectory,
+      ),
+      ['/srv/idm/in', '/srv/idm/in/adhoc', '/srv/idm/in/b'],
+    );
   });
 });

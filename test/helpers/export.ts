@@ -1,10 +1,24 @@
-/** Shared by the export tests: a strict RFC 4180 reader, settings against a simulator, direct store reads. */
+/**
+ * Shared by the export tests: a strict RFC 4180 reader, settings against a simulator, direct store reads, and the
+ * activities run in Temporal's activity harness.
+ */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger, type LogEntry } from '@temporalio/worker';
+import { createExportActivities } from '../../src/activities/export';
+import { resolveExportSettings } from '../../src/config/exportSettings';
 import { parseSettings } from '../../src/config/load';
 import type { SettingsFile } from '../../src/config/schema';
-import type { IdentityTable } from '../../src/contract/export';
+import type {
+  ExportedTable,
+  ExportHeartbeat,
+  ExportInput,
+  ExportTableInput,
+  IdentityTable,
+} from '../../src/contract/export';
+import { planExport } from '../../src/export/plan';
+import { serviceNowClientPool } from '../../src/servicenow/connection';
 import type { SimulatorHandle } from '../../src/simulator/server';
 import { CONNECTION, simulatorConnection } from './provisioning';
 
@@ -91,13 +105,22 @@ export function storeRows(sim: SimulatorHandle, table: IdentityTable): Record<st
 }
 
 /**
+ * A stored value as an export writes it with NeutralizeFormulas on (the default): OWASP's rule, restated here so
+ * that the tests have an oracle of their own.
+ */
+export function formulaSafe(value: string): string {
+  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+}
+
+/**
  * Checks a CSV file against the store row by row: the same set of sys_ids, no duplicates, and every column equal
- * to the stored value.
+ * to the stored value (with formulas neutralised, unless `raw`).
  */
 export function assertSameRows(
   csv: CsvFile,
   expected: readonly Record<string, string>[],
   fields: readonly string[],
+  { raw = false }: { readonly raw?: boolean } = {},
 ): void {
   assert.deepEqual(csv.header, [...fields]);
   const ids = uniqueIds(csv.rows);
@@ -112,7 +135,8 @@ export function assertSameRows(
   for (const row of csv.rows) {
     const stored = wanted.get(row.sys_id ?? '') ?? {};
     for (const field of fields) {
-      assert.equal(row[field], stored[field] ?? '', `${row.sys_id} ${field}`);
+      const value = stored[field] ?? '';
+      assert.equal(row[field], raw ? value : formulaSafe(value), `${row.sys_id} ${field}`);
     }
   }
 }
@@ -164,4 +188,68 @@ export function tableReads(
       query: new URL(entry.url, sim.url).searchParams.get('sysparm_query') ?? '',
       status: entry.status,
     }));
+}
+
+/** What one run of the exportTable activity did. */
+export interface ExportTableOutcome {
+  readonly result?: ExportedTable;
+  readonly error?: unknown;
+  readonly heartbeats: ExportHeartbeat[];
+  /** Log lines: message and meta as JSON. */
+  readonly logs: string[];
+}
+
+/** The result of a run that must have succeeded (its error fails the test otherwise). */
+export function ok(outcome: ExportTableOutcome): ExportedTable {
+  if (outcome.result === undefined) throw outcome.error;
+  return outcome.result;
+}
+
+/**
+ * The export activities for `settings`, run one table at a time in Temporal's activity harness: `previous` are the
+ * heartbeat details the server would hand a retry (`onHeartbeat` may cancel through `env`); `now` is the clock
+ * that bounds reads.
+ */
+export function exportTableRunner(settings: SettingsFile, now?: () => Date) {
+  const activities = createExportActivities({
+    exportSettings: (connection) => resolveExportSettings(settings, connection),
+    serviceNow: serviceNowClientPool(settings),
+    now,
+  });
+  return {
+    plan: (input: Omit<ExportInput, 'connection'>) =>
+      planExport(resolveExportSettings(settings, CONNECTION), { connection: CONNECTION, ...input }),
+    run: async (
+      input: ExportTableInput,
+      options: {
+        previous?: ExportHeartbeat;
+        onHeartbeat?: (details: ExportHeartbeat, env: MockActivityEnvironment) => void;
+      } = {},
+    ): Promise<ExportTableOutcome> => {
+      const { logger, entries } = collectingLogger();
+      const env = new MockActivityEnvironment(
+        {
+          heartbeatTimeoutMs: 30_000,
+          heartbeatDetails: options.previous,
+          attempt: options.previous === undefined ? 1 : 2,
+        },
+        { logger },
+      );
+      const heartbeats: ExportHeartbeat[] = [];
+      env.on('heartbeat', (details: ExportHeartbeat) => {
+        heartbeats.push(details);
+        options.onHeartbeat?.(details, env);
+      });
+      const logs = () => entries.map((entry) => `${entry.message} ${JSON.stringify(entry.meta ?? {})}`);
+      try {
+        const result: ExportedTable = await env.run(
+          (arg: ExportTableInput) => activities.exportTable(arg),
+          input,
+        );
+        return { result, heartbeats, logs: logs() };
+      } catch (error) {
+        return { error, heartbeats, logs: logs() };
+      }
+    },
+  };
 }

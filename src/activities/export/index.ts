@@ -1,16 +1,20 @@
+/**
+ * The export's activities: a thin shell over `src/export/` that wires Temporal's heartbeats, cancellation and
+ * retries (the algorithm itself knows nothing of Temporal).
+ */
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
-import type { SettingsFile } from '../../config/schema';
-import { ExportFilterError } from '../../export/fields';
-import { InvalidExportInputError, planExport, resolveExportSettings } from '../../export/plan';
 import type { ExportedTable, ExportInput, ExportPlan, ExportTableInput } from '../../contract/export';
+import { InvalidExportInputError } from '../../export/errors';
+import { ExportFilterError } from '../../export/fields';
+import { planExport, type ResolvedExportSettings } from '../../export/plan';
+import type { ExportRuntime } from '../../export/runtime';
+import { exportTable } from '../../export/tableExport';
 import type { ServiceNowClient } from '../../servicenow/client';
 import { toActivityFailure } from '../failures';
-import { exportTable, type ExportRuntime } from './exportTable';
-
-export type { ExportRuntime } from './exportTable';
 
 export interface ExportActivityDependencies {
-  readonly settings: SettingsFile;
+  /** A connection's export settings; throws UnknownConnectionError for a connection the settings lack. */
+  readonly exportSettings: (connection: string) => ResolvedExportSettings;
   /** One client per connection. */
   readonly serviceNow: (connection: string) => ServiceNowClient;
   /** The clock that bounds reads and stamps cookies (tests move it); the system clock by default. */
@@ -26,7 +30,7 @@ export function createExportActivities(deps: ExportActivityDependencies) {
   return {
     /** Resolves the connection's export settings into one `exportTable` input per table (kept in history). */
     async planExport(input: ExportInput): Promise<ExportPlan> {
-      return asExportActivity(async () => planExport(deps.settings, input));
+      return asExportActivity(async () => planExport(deps.exportSettings(input.connection), input));
     },
 
     /**
@@ -36,10 +40,14 @@ export function createExportActivities(deps: ExportActivityDependencies) {
     async exportTable(input: ExportTableInput): Promise<ExportedTable> {
       return asExportActivity(async () => {
         const context = Context.current();
-        const { cookieDirectory } = resolveExportSettings(deps.settings, input.connection);
+        const { cookieDirectory, outputDirectory } = deps.exportSettings(input.connection);
         return exportTable(
           input,
-          { client: deps.serviceNow(input.connection), cookieDirectory },
+          {
+            client: deps.serviceNow(input.connection),
+            cookieDirectory,
+            outputRoot: { folder: outputDirectory, connection: input.connection },
+          },
           runtimeOf(context, now),
         );
       });
@@ -47,7 +55,7 @@ export function createExportActivities(deps: ExportActivityDependencies) {
   };
 }
 
-export function runtimeOf(context: Context, now: () => Date): ExportRuntime {
+function runtimeOf(context: Context, now: () => Date): ExportRuntime {
   const heartbeatTimeoutMs = context.info.heartbeatTimeoutMs;
   return {
     signal: context.cancellationSignal,

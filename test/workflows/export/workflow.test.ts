@@ -144,7 +144,7 @@ describe('export workflow (dev server, connector worker, simulator over HTTP)', 
       'Changed between runs',
     );
 
-    const elsewhere = path.join(dataDir, 'chosen-folder');
+    const elsewhere = path.join(output, 'chosen-folder');
     const chosen = await (
       await start(queue, { connection: CONNECTION, tables: ['sys_user_role'], outputDirectory: elsewhere })
     ).result();
@@ -165,6 +165,7 @@ describe('export workflow (dev server, connector worker, simulator over HTTP)', 
     for (const [input, type] of [
       [{ connection: CONNECTION, tables: ['incident'] }, 'InvalidExportInputError'],
       [{ connection: '../../etc' }, 'InvalidExportInput'],
+      [{ connection: CONNECTION, outputDirectory: '../../../etc/cron.d' }, 'InvalidExportInputError'],
       [{ connection: 'Nowhere' }, 'UnknownConnection'],
     ] as const) {
       const handle = await start(queue, input);
