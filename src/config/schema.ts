@@ -469,7 +469,8 @@ export const settingsFileSchema = z
   })
   .superRefine((file, ctx) => {
     for (const [resourceType, mapping] of Object.entries(file.TicketConnector.ResourceTypeMappings)) {
-      if (!(mapping.Connection in file.Connections)) {
+      // Own keys only: a mapping naming "constructor" must find a connection of that name, not Object's.
+      if (!Object.hasOwn(file.Connections, mapping.Connection)) {
         ctx.addIssue({
           code: 'custom',
           path: ['TicketConnector', 'ResourceTypeMappings', resourceType, 'Connection'],

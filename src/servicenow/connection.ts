@@ -44,7 +44,10 @@ export function clientOptionsOf(connection: ConnectionSettings): ServiceNowClien
 }
 
 export function createServiceNowClient(settings: SettingsFile, connectionId: string): ServiceNowClient {
-  const connection = settings.Connections[connectionId];
+  // Own keys only: a connection named "constructor" or "toString" exists only if the settings define it.
+  const connection = Object.hasOwn(settings.Connections, connectionId)
+    ? settings.Connections[connectionId]
+    : undefined;
   if (connection === undefined)
     throw new UnknownConnectionError(connectionId, Object.keys(settings.Connections));
   return new ServiceNowClient(clientOptionsOf(connection));
