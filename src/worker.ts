@@ -12,7 +12,7 @@ import {
   resolveWorkerDeployment,
   type WorkerDeployment,
 } from './platform/connectorWorker';
-import { startHealthServer } from './platform/healthServer';
+import { healthEndpoint, startHealthServer } from './platform/healthServer';
 
 export interface RunningWorker {
   /** The deployment name and build id this worker reports (and is routed by, with versioning). */
@@ -29,6 +29,7 @@ export async function startWorker(
 ): Promise<RunningWorker> {
   // Before connecting: an unusable build id is a configuration error (exit code 2), not a crash.
   const deployment = resolveWorkerDeployment(settings, env);
+  const endpoint = healthEndpoint(settings.TicketConnector.Worker, env);
   const connection = await connectWorker(target);
   const assignments = createAssignmentStore(settings);
   const worker = await createConnectorWorker({
@@ -39,8 +40,8 @@ export async function startWorker(
     assignments,
     deployment,
   });
-  const healthPort = env.WORKER_HEALTH_PORT ?? settings.TicketConnector.Worker.HealthPort;
-  const health = healthPort === undefined ? undefined : await startHealthServer(worker, Number(healthPort));
+  const health =
+    endpoint === undefined ? undefined : await startHealthServer(worker, endpoint.port, endpoint.host);
   const done = worker.run().finally(async () => {
     health?.close();
     await assignments.close();

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { z } from 'zod';
 import { isLoopbackHost } from './loopback';
@@ -435,8 +436,20 @@ export function defaultExportSettings(): ExportSettings {
 
 export type ExportSettings = z.output<typeof exportSchema>;
 
+/** Where the worker's health endpoint listens (see src/platform/healthServer.ts): an address or a host name. */
+export const healthHostSchema = z
+  .string({ error: 'must be an IP address such as 127.0.0.1 or 0.0.0.0, or a host name' })
+  .trim()
+  .refine(
+    (host) =>
+      isIP(host) !== 0 || /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(host),
+    'must be an IP address such as 127.0.0.1 or 0.0.0.0, or a host name',
+  );
+
 const workerSchema = z.strictObject({
   HealthPort: integerString(0, 65_535).optional(),
+  /** Default 127.0.0.1: only probes on the same host (or in the same container) reach it. */
+  HealthHost: healthHostSchema.optional(),
 });
 
 const ticketConnectorSchema = z.strictObject({

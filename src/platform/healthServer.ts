@@ -1,12 +1,56 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Worker } from '@temporalio/worker';
+import { ConfigError } from '../config/load';
+import { healthHostSchema } from '../config/schema';
+
+/** Where the health endpoint listens; undefined in healthEndpoint() when no port is configured. */
+export interface HealthEndpoint {
+  port: number;
+  /** An interface address: loopback unless an orchestrator probes from outside the host or container. */
+  host: string;
+}
+
+/**
+ * Loopback by default: the Dockerfile's and docker-compose's probes run inside the container, and nothing else
+ * needs to reach a worker's state. An orchestrator probing over the network (a Kubernetes httpGet probe) sets
+ * WORKER_HEALTH_HOST (or Worker.HealthHost) to 0.0.0.0.
+ */
+export const DEFAULT_HEALTH_HOST = '127.0.0.1';
+
+/**
+ * The endpoint from WORKER_HEALTH_PORT / WORKER_HEALTH_HOST, else `TicketConnector.Worker`'s settings. Throws
+ * ConfigError for a WORKER_HEALTH_HOST that is no address or host name.
+ */
+export function healthEndpoint(
+  settings: { HealthPort?: number; HealthHost?: string },
+  env: NodeJS.ProcessEnv,
+): HealthEndpoint | undefined {
+  const port = env.WORKER_HEALTH_PORT ?? settings.HealthPort;
+  if (port === undefined) return undefined;
+  const fromEnv = env.WORKER_HEALTH_HOST;
+  if (fromEnv !== undefined) {
+    const checked = healthHostSchema.safeParse(fromEnv);
+    if (!checked.success) {
+      throw new ConfigError(
+        'the environment',
+        checked.error.issues.map((issue) => `WORKER_HEALTH_HOST: ${issue.message}`),
+      );
+    }
+    return { port: Number(port), host: checked.data };
+  }
+  return { port: Number(port), host: settings.HealthHost ?? DEFAULT_HEALTH_HOST };
+}
 
 /**
  * A liveness endpoint for container orchestrators: 200 while the worker polls its task queue, 503 while it
  * starts, drains or has failed. It reports state only; nothing about tickets or configuration.
  */
-export async function startHealthServer(worker: Pick<Worker, 'getState'>, port: number): Promise<Server> {
+export async function startHealthServer(
+  worker: Pick<Worker, 'getState'>,
+  port: number,
+  host: string = DEFAULT_HEALTH_HOST,
+): Promise<Server> {
   const server = createServer((request, response) => {
     if (request.method !== 'GET' || request.url !== '/healthz') {
       response.writeHead(404).end();
@@ -19,7 +63,7 @@ export async function startHealthServer(worker: Pick<Worker, 'getState'>, port: 
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '0.0.0.0', () => resolve());
+    server.listen(port, host, () => resolve());
   });
   return server;
 }
