@@ -95,6 +95,12 @@ describe('ticket content of the example mapping', () => {
     });
   });
 
+  test('a Modified order asks to change, not to remove', () => {
+    const content = renderExample(order({ ChangeType: 'Modified' }));
+    assert.equal(content.fields.short_description, 'Modified SAP_Role_Manual for Jane Doe');
+    assert.match(content.fields.description!, /^Please change SAP_Role_Manual\.\n\n/);
+  });
+
   test('a Deleted order asks to remove', () => {
     const content = renderExample(order({ ChangeType: 'Deleted' }));
     assert.equal(content.fields.short_description, 'Deleted SAP_Role_Manual for Jane Doe');
