@@ -5,7 +5,7 @@
 import { loadConfig, ConfigError } from './config/load';
 import type { SettingsFile } from './config/schema';
 import { resolveTemporalTarget, type TemporalTarget } from './config/temporalConnection';
-import { createAssignmentStore } from './assignments/createStore';
+import { createAssignmentStore } from './platform/assignmentStore';
 import {
   connectWorker,
   createConnectorWorker,

@@ -20,7 +20,7 @@ import type {
   ExportTableInput,
   IdentityTable,
 } from '../../../src/contract/export';
-import { serviceNowClientPool } from '../../../src/servicenow/connection';
+import { serviceNowClients } from '../../../src/platform/adapters';
 import { ADMIN_USER_SYS_ID } from '../../../src/simulator/server';
 import { IDENTITY_TABLES } from '../../../src/servicenow/tables';
 import { tempDir } from '../../helpers/files';
@@ -62,7 +62,7 @@ describe('exportTable activity (simulator over HTTP, MockActivityEnvironment)', 
       CookieDirectory: `cookies-${name}`,
       ...exports,
     });
-    const activities = createExportActivities({ settings, serviceNow: serviceNowClientPool(settings), now });
+    const activities = createExportActivities({ settings, serviceNow: serviceNowClients(settings), now });
     const outputDirectory = path.join(dataDir, `out-${name}`);
     const cookieDirectory = path.join(dataDir, `cookies-${name}`);
     return {
