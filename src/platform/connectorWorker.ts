@@ -1,7 +1,8 @@
 import { NativeConnection, Worker, type WorkerOptions, type WorkflowBundle } from '@temporalio/worker';
 import type { AssignmentStore } from '../assignments/store';
 import { ConfigError } from '../config/load';
-import { workerBuildIdSchema, type SettingsFile } from '../config/schema';
+import type { SettingsFile } from '../config/schema';
+import { workerBuildIdSchema } from '../config/workerIdentity';
 import type { TemporalTarget } from '../config/temporalConnection';
 import { BUILD_ID_ENV, defaultBuildIdentity, version, type BuildIdentity } from '../version';
 import { connectorActivities } from './adapters';

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Worker } from '@temporalio/worker';
 import { ConfigError } from '../config/load';
-import { healthHostSchema } from '../config/schema';
+import { healthHostSchema } from '../config/workerIdentity';
 
 /** Where the health endpoint listens; undefined in healthEndpoint() when no port is configured. */
 export interface HealthEndpoint {
