@@ -41,3 +41,11 @@ export const healthHostSchema = z
       isIP(host) !== 0 || /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(host),
     'must be an IP address such as 127.0.0.1 or 0.0.0.0, or a host name',
   );
+
+/** A port for the health endpoint given as text (WORKER_HEALTH_PORT); 0 picks a free one. */
+export const healthPortSchema = z
+  .string()
+  .trim()
+  .regex(/^\d{1,5}$/, 'must be a whole number from 0 to 65535')
+  .transform(Number)
+  .refine((port) => port <= 65_535, 'must be a whole number from 0 to 65535');

@@ -1,8 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Worker } from '@temporalio/worker';
+import type { z } from 'zod';
 import { ConfigError } from '../config/load';
-import { healthHostSchema } from '../config/workerIdentity';
+import { healthHostSchema, healthPortSchema } from '../config/workerIdentity';
 
 /** Where the health endpoint listens; undefined in healthEndpoint() when no port is configured. */
 export interface HealthEndpoint {
@@ -20,26 +21,27 @@ export const DEFAULT_HEALTH_HOST = '127.0.0.1';
 
 /**
  * The endpoint from WORKER_HEALTH_PORT / WORKER_HEALTH_HOST, else `TicketConnector.Worker`'s settings. Throws
- * ConfigError for a WORKER_HEALTH_HOST that is no address or host name.
+ * ConfigError, naming the variable, for a port that is no port or a host that is no address or host name.
  */
 export function healthEndpoint(
   settings: { HealthPort?: number; HealthHost?: string },
   env: NodeJS.ProcessEnv,
 ): HealthEndpoint | undefined {
-  const port = env.WORKER_HEALTH_PORT ?? settings.HealthPort;
+  const port = fromEnvironment(env, 'WORKER_HEALTH_PORT', healthPortSchema) ?? settings.HealthPort;
   if (port === undefined) return undefined;
-  const fromEnv = env.WORKER_HEALTH_HOST;
-  if (fromEnv !== undefined) {
-    const checked = healthHostSchema.safeParse(fromEnv);
-    if (!checked.success) {
-      throw new ConfigError(
-        'the environment',
-        checked.error.issues.map((issue) => `WORKER_HEALTH_HOST: ${issue.message}`),
-      );
-    }
-    return { port: Number(port), host: checked.data };
-  }
-  return { port: Number(port), host: settings.HealthHost ?? DEFAULT_HEALTH_HOST };
+  const host = fromEnvironment(env, 'WORKER_HEALTH_HOST', healthHostSchema) ?? settings.HealthHost;
+  return { port, host: host ?? DEFAULT_HEALTH_HOST };
+}
+
+function fromEnvironment<T>(env: NodeJS.ProcessEnv, name: string, schema: z.ZodType<T>): T | undefined {
+  const value = env[name];
+  if (value === undefined) return undefined;
+  const checked = schema.safeParse(value);
+  if (checked.success) return checked.data;
+  throw new ConfigError(
+    'the environment',
+    checked.error.issues.map((issue) => `${name}: ${issue.message}`),
+  );
 }
 
 /**

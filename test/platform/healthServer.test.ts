@@ -49,6 +49,12 @@ test('WORKER_HEALTH_PORT and WORKER_HEALTH_HOST win over Worker.HealthPort and W
     { port: 9090, host: '0.0.0.0' },
   );
   assert.throws(
+    () => healthEndpoint({}, { WORKER_HEALTH_PORT: '80800' }),
+    (error: unknown) =>
+      error instanceof ConfigError &&
+      error.problems.join() === 'WORKER_HEALTH_PORT: must be a whole number from 0 to 65535',
+  );
+  assert.throws(
     () => healthEndpoint({ HealthPort: 8080 }, { WORKER_HEALTH_HOST: 'http://0.0.0.0/' }),
     (error: unknown) =>
       error instanceof ConfigError &&
