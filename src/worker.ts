@@ -27,7 +27,7 @@ export async function startWorker(
   target: TemporalTarget,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<RunningWorker> {
-  // Before connecting: an unusable build id is a configuration error (exit code 2), not a crash.
+  // Before connecting: an unusable build id or health endpoint is a configuration error (exit code 2), not a crash.
   const deployment = resolveWorkerDeployment(settings, env);
   const endpoint = healthEndpoint(settings.TicketConnector.Worker, env);
   const connection = await connectWorker(target);
