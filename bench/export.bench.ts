@@ -28,7 +28,7 @@ import type {
   ExportPlan,
   ExportTableInput,
 } from '../src/contract/export';
-import { serviceNowClientPool } from '../src/servicenow/connection';
+import { serviceNowClients } from '../src/platform/adapters';
 
 const USERS = wholeNumber('BENCH_EXPORT_USERS', 100_000);
 const MEMBERSHIPS_PER_USER = wholeNumber('BENCH_EXPORT_MEMBERSHIPS_PER_USER', 10);
@@ -180,7 +180,7 @@ async function main(): Promise<void> {
     );
     const activities = createExportActivities({
       exportSettings: (connection) => resolveExportSettings(settings, connection),
-      serviceNow: serviceNowClientPool(settings),
+      serviceNow: serviceNowClients(settings),
     });
     const planExport = (input: ExportInput) => activities.planExport(input);
     const plan = await new MockActivityEnvironment().run<[ExportInput], ExportPlan, typeof planExport>(

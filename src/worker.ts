@@ -5,14 +5,14 @@
 import { loadConfig, ConfigError } from './config/load';
 import type { SettingsFile } from './config/schema';
 import { resolveTemporalTarget, type TemporalTarget } from './config/temporalConnection';
-import { createAssignmentStore } from './assignments/createStore';
+import { createAssignmentStore } from './platform/assignmentStore';
 import {
   connectWorker,
   createConnectorWorker,
   resolveWorkerDeployment,
   type WorkerDeployment,
 } from './platform/connectorWorker';
-import { startHealthServer } from './platform/healthServer';
+import { healthEndpoint, startHealthServer } from './platform/healthServer';
 
 export interface RunningWorker {
   /** The deployment name and build id this worker reports (and is routed by, with versioning). */
@@ -27,8 +27,9 @@ export async function startWorker(
   target: TemporalTarget,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<RunningWorker> {
-  // Before connecting: an unusable build id is a configuration error (exit code 2), not a crash.
+  // Before connecting: an unusable build id or health endpoint is a configuration error (exit code 2), not a crash.
   const deployment = resolveWorkerDeployment(settings, env);
+  const endpoint = healthEndpoint(settings.TicketConnector.Worker, env);
   const connection = await connectWorker(target);
   const assignments = createAssignmentStore(settings);
   const worker = await createConnectorWorker({
@@ -39,8 +40,8 @@ export async function startWorker(
     assignments,
     deployment,
   });
-  const healthPort = env.WORKER_HEALTH_PORT ?? settings.TicketConnector.Worker.HealthPort;
-  const health = healthPort === undefined ? undefined : await startHealthServer(worker, Number(healthPort));
+  const health =
+    endpoint === undefined ? undefined : await startHealthServer(worker, endpoint.port, endpoint.host);
   const done = worker.run().finally(async () => {
     health?.close();
     await assignments.close();

@@ -1,5 +1,4 @@
 import { activityInfo } from '@temporalio/activity';
-import type { SettingsFile } from '../config/schema';
 
 export interface WorkerDescription {
   version: string;
@@ -12,19 +11,23 @@ export interface WorkerDescription {
   resourceTypes: string[];
 }
 
-export function createDescribeWorker(deps: {
-  settings: SettingsFile;
-  version: string;
-  build?: { deploymentName: string; buildId: string };
-}) {
+export interface DescribeWorkerDependencies {
+  readonly version: string;
+  readonly build?: { deploymentName: string; buildId: string };
+  /** The configured connection identifiers and mapped resource types. */
+  readonly connections: readonly string[];
+  readonly resourceTypes: readonly string[];
+}
+
+export function createDescribeWorker(deps: DescribeWorkerDependencies) {
   return async function describeWorker(): Promise<WorkerDescription> {
     return {
       version: deps.version,
       deploymentName: deps.build?.deploymentName,
       buildId: deps.build?.buildId,
       activityTaskQueue: activityInfo().taskQueue,
-      connections: Object.keys(deps.settings.Connections).sort(),
-      resourceTypes: Object.keys(deps.settings.TicketConnector.ResourceTypeMappings).sort(),
+      connections: [...deps.connections].sort(),
+      resourceTypes: [...deps.resourceTypes].sort(),
     };
   };
 }

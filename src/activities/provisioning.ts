@@ -1,6 +1,5 @@
 import { log } from '@temporalio/activity';
 import type { AssignmentStore } from '../assignments/store';
-import type { SettingsFile } from '../config/schema';
 import type {
   CancelledTicket,
   OpenedTicket,
@@ -8,19 +7,41 @@ import type {
   ProvisioningActivities,
 } from '../contract/provisioningActivities';
 import { clip, clipOptional, MAX_FIELD_LENGTH, MAX_NOTES_LENGTH } from '../contract/limits';
-import type { ProvisioningPlan, TicketContent, TicketStatus } from '../contract/provisioning';
-import { renderTicketContent, resolveMapping } from '../provisioning/ticketContent';
+import type {
+  ProvisioningPlan,
+  ProvisioningPolicy,
+  TicketContent,
+  TicketStatus,
+} from '../contract/provisioning';
+import type { TicketOutcome } from '../contract/states';
+import type { TicketTable } from '../contract/tickets';
+import {
+  renderTicketContent,
+  resolveMapping,
+  type ResourceTypeMappings,
+} from '../provisioning/ticketContent';
 import type { ServiceNowClient } from '../servicenow/client';
+import type { ServiceNowClients } from '../servicenow/connection';
 import { ServiceNowError } from '../servicenow/errors';
 import { isSysId, TICKET_TABLES } from '../servicenow/tables';
 import type { TicketSnapshot } from '../servicenow/tickets';
 import { asActivity, asMustHappenActivity } from './failures';
 import { heartbeating } from './heartbeat';
 
+/** How every order is handled, whatever its resource type: fixed into each order's plan when it arrives. */
+export interface ProvisioningSettings {
+  /** Per table: ticket state (incident) or request_state (sc_request) -> outcome. */
+  readonly outcomes: Readonly<Record<TicketTable, Readonly<Record<string, TicketOutcome>>>>;
+  readonly polling: ProvisioningPolicy['polling'];
+  readonly reminders: ProvisioningPolicy['reminders'];
+  readonly deadline: ProvisioningPolicy['deadline'];
+}
+
 export interface ProvisioningActivityDependencies {
-  readonly settings: SettingsFile;
+  readonly mappings: ResourceTypeMappings;
+  readonly settings: ProvisioningSettings;
   /** One client per connection, shared by all activities so that OAuth tokens are reused. */
-  readonly serviceNow: (connection: string) => ServiceNowClient;
+  readonly serviceNow: ServiceNowClients;
   readonly assignments: AssignmentStore;
 }
 
@@ -72,7 +93,7 @@ function isNotFound(error: unknown): boolean {
 
 /** The activities of a provisioning order. Each one is safe to run twice. */
 export function createProvisioningActivities(deps: ProvisioningActivityDependencies): ProvisioningActivities {
-  const { settings } = deps;
+  const { mappings, settings } = deps;
   const callers = new Map<string, string>();
 
   async function callerSysId(
@@ -93,7 +114,7 @@ export function createProvisioningActivities(deps: ProvisioningActivityDependenc
 
   function render({ connection, order, orderId }: Parameters<ProvisioningActivities['planProvisioning']>[0]) {
     const resourceType = order.ResourceType.Identifier;
-    const mapping = resolveMapping(settings, resourceType, connection);
+    const mapping = resolveMapping(mappings, resourceType, connection);
     return { mapping, content: renderTicketContent({ resourceType, mapping, order, connection, orderId }) };
   }
 
@@ -118,23 +139,13 @@ export function createProvisioningActivities(deps: ProvisioningActivityDependenc
         // Rendering now surfaces template errors before anything is sent to ServiceNow, and fixes in history
         // what the ticket will say.
         const { mapping, content } = render(request);
-        const { Polling, Outcomes, Reminders, Deadline } = settings.TicketConnector;
         return {
           table: mapping.Table,
           synchronisable: !mapping.TicketSynchroIsNotAvailable,
-          outcomes: Outcomes[mapping.Table],
-          polling: {
-            firstCheckAfterMs: Polling.FirstCheckAfter,
-            maxIntervalMs: Polling.MaxInterval,
-            backoffCoefficient: Polling.BackoffCoefficient,
-            jitter: Polling.Jitter,
-          },
-          reminders: { firstAfterMs: Reminders.FirstAfter, everyMs: Reminders.Every },
-          deadline: {
-            afterMs: Deadline.After,
-            outcome: Deadline.Outcome,
-            cancelTicket: Deadline.CancelTicket,
-          },
+          outcomes: settings.outcomes[mapping.Table],
+          polling: settings.polling,
+          reminders: settings.reminders,
+          deadline: settings.deadline,
           content,
         };
       });

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import { openLedgerForSettings, resolveLedgerPath } from '../assignments/createStore';
+import { openLedgerForSettings, resolveLedgerPath } from '../platform/assignmentStore';
 import { LedgerError } from '../assignments/ledgerError';
 import { MAX_LIST_LIMIT, type SqliteLedger } from '../assignments/sqliteLedger';
 import type { AssignmentTicket, TransitionDetail } from '../assignments/store';

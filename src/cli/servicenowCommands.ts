@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { createServiceNowClient, UnknownConnectionError } from '../servicenow/connection';
+import { serviceNowClient } from '../platform/adapters';
+import { UnknownConnectionError } from '../servicenow/connection';
 import { IDENTITY_TABLES, TICKET_TABLES } from '../servicenow/tables';
 import { CliError } from './errors';
 import { loadCliConfig } from './loadCliConfig';
@@ -21,7 +22,7 @@ export function registerServiceNowCommands(program: Command): void {
       for (const id of ids) {
         let client;
         try {
-          client = createServiceNowClient(settings, id);
+          client = serviceNowClient(settings, id);
         } catch (error) {
           if (error instanceof UnknownConnectionError) throw new CliError(error.message, 2);
           throw error;

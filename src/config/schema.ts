@@ -12,6 +12,7 @@ import {
   splitFilterSetting,
 } from '../export/fields';
 import { CONNECTION_IDENTIFIER } from '../contract/order';
+import { deploymentPart, healthHostSchema, workerBuildIdSchema } from './workerIdentity';
 
 /**
  * The configuration file is compatible with Identity Manager's `appsettings.agent.json`: ServiceNow
@@ -182,33 +183,6 @@ const resourceTypeMappingSchema = z
     path: ['CatalogItem'],
     message: 'is only used with Table "sc_request"',
   });
-
-/** The server's default `limit.workerBuildIdSize`; names are held to the same so they stay usable in the CLI and UI. */
-const MAX_DEPLOYMENT_PART_LENGTH = 255;
-
-/**
- * A worker deployment name or build id, with the rules the Temporal server applies when a worker polls (no
- * leading "__"; no "." or ":" in names). A worker whose polls the server refuses still starts and reports
- * RUNNING, but never receives a task, so refuse such values here. Whitespace is refused too, as both values
- * are typed into `temporal worker deployment` commands.
- */
-function deploymentPart(what: string, forbidden: { pattern: RegExp; message: string }[] = []) {
-  return z
-    .string({ error: `must be a string (expected ${what})` })
-    .trim()
-    .min(1, `must not be empty (expected ${what})`)
-    .max(MAX_DEPLOYMENT_PART_LENGTH, `must be at most ${MAX_DEPLOYMENT_PART_LENGTH} characters`)
-    .refine((value) => !value.startsWith('__'), 'must not start with "__" (reserved by the Temporal server)')
-    .refine((value) => !/[\s\p{Cc}]/u.test(value), 'must not contain spaces or control characters')
-    .superRefine((value, ctx) => {
-      for (const rule of forbidden) {
-        if (rule.pattern.test(value)) ctx.addIssue({ code: 'custom', message: rule.message });
-      }
-    });
-}
-
-/** Checks a build id that does not come from the settings file (SNOW_CONNECTOR_BUILD_ID). */
-export const workerBuildIdSchema = deploymentPart('a build id, e.g. 1.4.0+3f2a9c0');
 
 /**
  * `TicketConnector.Temporal.Deployment`: which build this worker is. Without `BuildId` the worker uses
@@ -439,6 +413,8 @@ export type ExportSettings = z.output<typeof exportSchema>;
 
 const workerSchema = z.strictObject({
   HealthPort: integerString(0, 65_535).optional(),
+  /** Default 127.0.0.1: only probes on the same host (or in the same container) reach it. */
+  HealthHost: healthHostSchema.optional(),
 });
 
 const ticketConnectorSchema = z.strictObject({
@@ -471,7 +447,8 @@ export const settingsFileSchema = z
   })
   .superRefine((file, ctx) => {
     for (const [resourceType, mapping] of Object.entries(file.TicketConnector.ResourceTypeMappings)) {
-      if (!(mapping.Connection in file.Connections)) {
+      // Own keys only: a mapping naming "constructor" must find a connection of that name, not Object's.
+      if (!Object.hasOwn(file.Connections, mapping.Connection)) {
         ctx.addIssue({
           code: 'custom',
           path: ['TicketConnector', 'ResourceTypeMappings', resourceType, 'Connection'],

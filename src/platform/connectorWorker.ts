@@ -1,10 +1,11 @@
 import { NativeConnection, Worker, type WorkerOptions, type WorkflowBundle } from '@temporalio/worker';
-import { createActivities } from '../activities';
 import type { AssignmentStore } from '../assignments/store';
 import { ConfigError } from '../config/load';
-import { workerBuildIdSchema, type SettingsFile } from '../config/schema';
+import type { SettingsFile } from '../config/schema';
+import { workerBuildIdSchema } from '../config/workerIdentity';
 import type { TemporalTarget } from '../config/temporalConnection';
 import { BUILD_ID_ENV, defaultBuildIdentity, version, type BuildIdentity } from '../version';
+import { connectorActivities } from './adapters';
 
 /** Which build a worker is, and whether the server routes tasks by it. See README, "Rolling out a new worker". */
 export interface WorkerDeployment {
@@ -94,7 +95,7 @@ export async function createConnectorWorker(options: ConnectorWorkerOptions): Pr
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    activities: createActivities({
+    activities: connectorActivities({
       settings: options.settings,
       version,
       build: { deploymentName: deployment.deploymentName, buildId: deployment.buildId },

@@ -33,8 +33,8 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 export function kindOf(value: unknown): OrderDocumentKind | undefined {
   if (!isObject(value)) return undefined;
-  if ('ProvisioningOrdersList' in value) return 'orders-list';
-  if ('order' in value) return 'workflow-input';
+  if (Object.hasOwn(value, 'ProvisioningOrdersList')) return 'orders-list';
+  if (Object.hasOwn(value, 'order')) return 'workflow-input';
   return 'order';
 }
 

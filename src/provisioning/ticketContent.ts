@@ -1,4 +1,3 @@
-import type { SettingsFile } from '../config/schema';
 import { fieldKind, Severity, type TicketTable } from '../servicenow/tables';
 import type { ProvisioningOrder } from '../contract/order';
 import { renderTemplate, TicketTemplateError } from './templates';
@@ -9,7 +8,26 @@ import { clip } from '../contract/limits';
  * in workflow code: compiled templates are cached per process. No Node built-ins, so it can be reused elsewhere.
  */
 
-export type ResourceTypeMapping = SettingsFile['TicketConnector']['ResourceTypeMappings'][string];
+/** How orders of one resource type become tickets (`TicketConnector.ResourceTypeMappings.<type>`, defaults applied). */
+export interface ResourceTypeMapping {
+  readonly Connection: string;
+  readonly Table: TicketTable;
+  /** A sys_user sys_id or user_name. */
+  readonly CallerId: string;
+  readonly Category?: string;
+  readonly Subcategory?: string;
+  readonly Impact: keyof typeof Severity;
+  readonly Urgency: keyof typeof Severity;
+  readonly TitleTemplate: string;
+  readonly DescriptionTemplate: string;
+  readonly AdditionalText?: string;
+  readonly TicketSynchroIsNotAvailable: boolean;
+  /** For sc_request: order this catalog item instead of inserting the request. */
+  readonly CatalogItem?: string;
+}
+
+/** The mappings by resource type. A Map, so that a resource type named "constructor" is mapped only on purpose. */
+export type ResourceTypeMappings = ReadonlyMap<string, ResourceTypeMapping>;
 
 export interface TicketContent {
   table: TicketTable;
@@ -63,14 +81,12 @@ function checkConnection(resourceType: string, mapping: ResourceTypeMapping, con
 
 /** The mapping for an order of `resourceType` sent for `connection`. */
 export function resolveMapping(
-  settings: SettingsFile,
+  mappings: ResourceTypeMappings,
   resourceType: string,
   connection: string,
 ): ResourceTypeMapping {
-  const mappings = settings.TicketConnector.ResourceTypeMappings;
-  // Own keys only: a resource type named "constructor" has no mapping.
-  const mapping = Object.hasOwn(mappings, resourceType) ? mappings[resourceType] : undefined;
-  if (mapping === undefined) throw new MissingMappingError(resourceType, Object.keys(mappings).sort());
+  const mapping = mappings.get(resourceType);
+  if (mapping === undefined) throw new MissingMappingError(resourceType, [...mappings.keys()].sort());
   checkConnection(resourceType, mapping, connection);
   return mapping;
 }

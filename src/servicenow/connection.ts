@@ -1,8 +1,4 @@
-import type { SettingsFile } from '../config/schema';
-import type { ServiceNowCredentials } from './auth';
 import { ServiceNowClient, type ServiceNowClientOptions } from './client';
-
-export type ConnectionSettings = SettingsFile['Connections'][string];
 
 /** Unknown connection identifiers are a configuration error, reported with the identifiers that do exist. */
 export class UnknownConnectionError extends Error {
@@ -18,45 +14,31 @@ export class UnknownConnectionError extends Error {
   }
 }
 
-/** OAuth when ClientId, ClientSecret and OAuth2Url are set (as in the reference), Basic otherwise. */
-export function credentialsOf(connection: ConnectionSettings): ServiceNowCredentials {
-  const { ClientId, ClientSecret, OAuth2Url, Login, Password } = connection;
-  if (ClientId !== undefined && ClientSecret !== undefined && OAuth2Url !== undefined) {
-    return {
-      kind: 'oauth',
-      tokenUrl: OAuth2Url,
-      clientId: ClientId,
-      clientSecret: ClientSecret,
-      login: Login,
-      password: Password,
-    };
-  }
-  // The settings schema guarantees Login and Password when OAuth is not configured.
-  return { kind: 'basic', login: Login ?? '', password: Password ?? '' };
-}
+/**
+ * The client options of every configured connection, by identifier. A Map, so that a connection named
+ * "constructor" or "toString" exists only when it is configured.
+ */
+export type ServiceNowConnections = ReadonlyMap<string, ServiceNowClientOptions>;
 
-export function clientOptionsOf(connection: ConnectionSettings): ServiceNowClientOptions {
-  return {
-    tableApiUrl: connection.Server,
-    credentials: credentialsOf(connection),
-    pageSize: connection.ResponseSizeLimit,
-  };
-}
+/** A client per connection identifier; throws UnknownConnectionError for one that is not configured. */
+export type ServiceNowClients = (connectionId: string) => ServiceNowClient;
 
-export function createServiceNowClient(settings: SettingsFile, connectionId: string): ServiceNowClient {
-  const connection = settings.Connections[connectionId];
-  if (connection === undefined)
-    throw new UnknownConnectionError(connectionId, Object.keys(settings.Connections));
-  return new ServiceNowClient(clientOptionsOf(connection));
+export function createServiceNowClient(
+  connections: ServiceNowConnections,
+  connectionId: string,
+): ServiceNowClient {
+  const options = connections.get(connectionId);
+  if (options === undefined) throw new UnknownConnectionError(connectionId, [...connections.keys()]);
+  return new ServiceNowClient(options);
 }
 
 /** One client per connection, created on first use: activities share it, and with it the OAuth token. */
-export function serviceNowClientPool(settings: SettingsFile): (connectionId: string) => ServiceNowClient {
+export function serviceNowClientPool(connections: ServiceNowConnections): ServiceNowClients {
   const clients = new Map<string, ServiceNowClient>();
   return (connectionId) => {
     let client = clients.get(connectionId);
     if (client === undefined) {
-      client = createServiceNowClient(settings, connectionId);
+      client = createServiceNowClient(connections, connectionId);
       clients.set(connectionId, client);
     }
     return client;

@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import type { SettingsFile } from '../config/schema';
+import type { ResourceTypeMapping } from '../provisioning/ticketContent';
 import type { SimulatorHandle } from '../simulator/server';
 import { isListening, PortInUseError } from './devServer';
 
@@ -118,34 +119,41 @@ export async function startLocalSimulator(
 }
 
 /**
+ * The demo resource type's mapping: an incident raised by the simulator's admin. Its texts fit every change type,
+ * since the demo order is also sent as Modified and Deleted.
+ */
+export function demoMapping(caller: string): ResourceTypeMapping {
+  return {
+    Connection: SIMULATOR_CONNECTION_ID,
+    Table: 'incident',
+    CallerId: caller,
+    Category: 'Access',
+    Impact: 'Low',
+    Urgency: 'Low',
+    TitleTemplate: '{{ChangeType}} {{ResourceType.Identifier}} for {{Owner.InternalDisplayName}}',
+    DescriptionTemplate:
+      'Please {{#if Deleted}}remove{{else if Modified}}change{{else}}grant{{/if}} ' +
+      '{{ResourceType.Identifier}} for {{Owner.InternalDisplayName}} ({{Owner.Identifier}}).',
+    AdditionalText:
+      '{{#if Deleted}}Close this ticket once the access is removed; cancel it if it cannot be removed.' +
+      '{{else if Modified}}Close this ticket once the access is changed; cancel it if it cannot be changed.' +
+      '{{else}}Close this ticket once the access is in place; cancel it if it cannot be granted.{{/if}}',
+    TicketSynchroIsNotAvailable: false,
+  };
+}
+
+/**
  * The simulator is a demo: its tickets are closed by hand a minute later, not after days. Checks come every few
  * seconds, and a resource type for the example order is mapped unless the settings map it already.
  */
 function withDemoMapping(settings: SettingsFile, caller: string): SettingsFile {
   const connector = settings.TicketConnector;
-  const mappings = connector.ResourceTypeMappings;
   return {
     ...settings,
     TicketConnector: {
       ...connector,
       Polling: { ...connector.Polling, FirstCheckAfter: 5_000, MaxInterval: 30_000 },
-      ResourceTypeMappings: {
-        [DEMO_RESOURCE_TYPE]: {
-          Connection: SIMULATOR_CONNECTION_ID,
-          Table: 'incident',
-          CallerId: caller,
-          Category: 'Access',
-          Impact: 'Low',
-          Urgency: 'Low',
-          TitleTemplate: '{{ChangeType}} {{ResourceType.Identifier}} for {{Owner.InternalDisplayName}}',
-          DescriptionTemplate:
-            "Please {{#ifCond ChangeType '==' 'Deleted'}}remove{{else}}grant{{/ifCond}} " +
-            '{{ResourceType.Identifier}} for {{Owner.InternalDisplayName}} ({{Owner.Identifier}}).',
-          AdditionalText: 'Close this ticket once the access is in place; cancel it if it cannot be granted.',
-          TicketSynchroIsNotAvailable: false,
-        },
-        ...mappings,
-      },
+      ResourceTypeMappings: { [DEMO_RESOURCE_TYPE]: demoMapping(caller), ...connector.ResourceTypeMappings },
     },
   };
 }

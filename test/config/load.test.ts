@@ -198,6 +198,63 @@ describe('settings file', () => {
   });
 });
 
+describe('names that are also members of every JavaScript object', () => {
+  const mapping = (connection: string) => ({
+    Connection: connection,
+    CallerId: 'svc',
+    TitleTemplate: '{{ChangeType}}',
+    DescriptionTemplate: 'Please do it',
+  });
+  const server = { Server: 'https://acme.service-now.com/api/now/table', Login: 'svc', Password: 'pw' };
+
+  test('connections and resource types named constructor, toString or hasOwnProperty load as written', () => {
+    const { settings } = load(
+      {
+        Connections: { constructor: server, toString: server },
+        TicketConnector: {
+          ResourceTypeMappings: { constructor: mapping('toString'), hasOwnProperty: mapping('constructor') },
+        },
+      },
+      { SNOW_CONNECTOR__Connections__constructor__Password: 'from-env' },
+    );
+    assert.deepEqual(Object.keys(settings.Connections).sort(), ['constructor', 'toString']);
+    const connections = new Map(Object.entries(settings.Connections));
+    const mappings = new Map(Object.entries(settings.TicketConnector.ResourceTypeMappings));
+    assert.equal(connections.get('constructor')?.Password, 'from-env');
+    assert.equal(mappings.get('constructor')?.Connection, 'toString');
+    assert.equal(mappings.get('hasOwnProperty')?.Connection, 'constructor');
+  });
+
+  test('a mapping naming a connection that only Object.prototype has is refused', () => {
+    for (const name of ['constructor', 'valueOf', 'hasOwnProperty']) {
+      const error = problemsOf({
+        Connections: { Real: server },
+        TicketConnector: { ResourceTypeMappings: { SAP_Role: mapping(name) } },
+      });
+      assert.match(
+        error.message,
+        /TicketConnector\.ResourceTypeMappings\.SAP_Role\.Connection: names a connection that is not defined/,
+        name,
+      );
+    }
+  });
+
+  test('a section named __proto__ is refused with its line, not dropped or turned into a prototype', () => {
+    const text = [
+      '{',
+      '  "Connections": { "Real": { "Server": "https://a.service-now.com/api/now/table", "Login": "a", "Password": "b" } },',
+      '  "TicketConnector": { "ResourceTypeMappings": {',
+      '    "__proto__": { "Connection": "Real", "CallerId": "svc", "TitleTemplate": "t", "DescriptionTemplate": "d" }',
+      '  } }',
+      '}',
+    ].join('\n');
+    const error = problemsOf(text);
+    assert.deepEqual(error.problems, [
+      'line 4, column 5: "__proto__" cannot be used as a name (JavaScript reserves it); rename it',
+    ]);
+  });
+});
+
 describe('Temporal connection', () => {
   const settings = load({
     TicketConnector: { Temporal: { Address: 'temporal.internal:7233', Namespace: 'idm' } },

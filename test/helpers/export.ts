@@ -18,7 +18,7 @@ import type {
   IdentityTable,
 } from '../../src/contract/export';
 import { planExport } from '../../src/export/plan';
-import { serviceNowClientPool } from '../../src/servicenow/connection';
+import { serviceNowClients } from '../../src/platform/adapters';
 import type { SimulatorHandle } from '../../src/simulator/server';
 import { CONNECTION, simulatorConnection } from './provisioning';
 
@@ -213,7 +213,7 @@ export function ok(outcome: ExportTableOutcome): ExportedTable {
 export function exportTableRunner(settings: SettingsFile, now?: () => Date) {
   const activities = createExportActivities({
     exportSettings: (connection) => resolveExportSettings(settings, connection),
-    serviceNow: serviceNowClientPool(settings),
+    serviceNow: serviceNowClients(settings),
     now,
   });
   return {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, mock, test } from 'node:test';
 import { loadConfig, parseSettings } from '../../src/config/load';
 import { provisioningOrderSchema, type ProvisioningOrder } from '../../src/contract/order';
+import { resourceTypeMappings } from '../../src/platform/adapters';
 import { compileMappings, renderTemplate, TicketTemplateError } from '../../src/provisioning/templates';
 import {
   MappingConnectionError,
@@ -31,8 +32,8 @@ function order(overrides: Record<string, unknown> = {}): ProvisioningOrder {
   });
 }
 
-/** Settings parsed by the real schema, so mappings carry their defaults. */
-function settingsWith(mappings: Record<string, Record<string, unknown>>) {
+/** Mappings parsed by the real settings schema, so they carry their defaults. */
+function mappingsWith(mappings: Record<string, Record<string, unknown>>) {
   const entries = Object.entries(mappings).map(([type, fields]): [string, Record<string, unknown>] => [
     type,
     {
@@ -43,7 +44,7 @@ function settingsWith(mappings: Record<string, Record<string, unknown>>) {
       ...fields,
     },
   ]);
-  return parseSettings(
+  const settings = parseSettings(
     {
       Connections: {
         [CONNECTION]: { Server: 'https://acme.service-now.com/api/now/table', Login: 'a', Password: 'b' },
@@ -52,10 +53,11 @@ function settingsWith(mappings: Record<string, Record<string, unknown>>) {
     },
     'test settings',
   );
+  return resourceTypeMappings(settings);
 }
 
 function mappingWith(fields: Record<string, unknown>, type = 'Test_Type'): ResourceTypeMapping {
-  return resolveMapping(settingsWith({ [type]: fields }), type, CONNECTION);
+  return resolveMapping(mappingsWith({ [type]: fields }), type, CONNECTION);
 }
 
 function render(mapping: ResourceTypeMapping, theOrder = order(), resourceType = 'Test_Type') {
@@ -75,7 +77,7 @@ function renderText(template: string, theOrder = order()): string {
 const ids = { connection: CONNECTION, orderId: 'order-1' };
 
 describe('ticket content of the example mapping', () => {
-  const mapping = resolveMapping(example, EXAMPLE_TYPE, CONNECTION);
+  const mapping = resolveMapping(resourceTypeMappings(example), EXAMPLE_TYPE, CONNECTION);
   const renderExample = (theOrder: ProvisioningOrder) => render(mapping, theOrder, EXAMPLE_TYPE);
 
   test('an Added order asks to grant, with the mapping settings as incident fields', () => {
@@ -93,6 +95,12 @@ describe('ticket content of the example mapping', () => {
         subcategory: 'SAP',
       },
     });
+  });
+
+  test('a Modified order asks to change, not to remove', () => {
+    const content = renderExample(order({ ChangeType: 'Modified' }));
+    assert.equal(content.fields.short_description, 'Modified SAP_Role_Manual for Jane Doe');
+    assert.match(content.fields.description!, /^Please change SAP_Role_Manual\.\n\n/);
   });
 
   test('a Deleted order asks to remove', () => {
@@ -344,12 +352,12 @@ describe('template errors', () => {
 });
 
 describe('mapping selection', () => {
-  const settings = settingsWith({ SAP_Role: {}, AD_Group: {} });
+  const mappings = mappingsWith({ SAP_Role: {}, AD_Group: {} });
 
   test('a resource type without a mapping names the mapped ones', () => {
     for (const resourceType of ['Unknown_Type', 'constructor', '__proto__']) {
       assert.throws(
-        () => resolveMapping(settings, resourceType, CONNECTION),
+        () => resolveMapping(mappings, resourceType, CONNECTION),
         (error: unknown) => {
           assert.ok(error instanceof MissingMappingError);
           assert.equal(error.name, 'MissingMappingError');
@@ -362,7 +370,7 @@ describe('mapping selection', () => {
         },
       );
     }
-    assert.throws(() => resolveMapping(settingsWith({}), 'X', CONNECTION), /\(mapped resource types: none\)/);
+    assert.throws(() => resolveMapping(mappingsWith({}), 'X', CONNECTION), /\(mapped resource types: none\)/);
   });
 
   test('an order sent for another connection than the mapping names is refused', () => {
@@ -378,8 +386,8 @@ describe('mapping selection', () => {
       );
       return true;
     };
-    assert.throws(() => resolveMapping(settings, 'SAP_Role', 'Other'), expected);
-    const mapping = resolveMapping(settings, 'SAP_Role', CONNECTION);
+    assert.throws(() => resolveMapping(mappings, 'SAP_Role', 'Other'), expected);
+    const mapping = resolveMapping(mappings, 'SAP_Role', CONNECTION);
     assert.throws(
       () =>
         renderTicketContent({

@@ -11,7 +11,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { createActivities } from '../../../src/activities';
+import { connectorActivities } from '../../../src/platform/adapters';
 import { openLedger, type SqliteLedger } from '../../../src/assignments/sqliteLedger';
 import type { SettingsFile } from '../../../src/config/schema';
 import { DEFAULT_EXPORT_FIELDS } from '../../../src/export/fields';
@@ -183,7 +183,7 @@ describe('export workflow (dev server, connector worker, simulator over HTTP)', 
   test('a table that fails for good does not stop the others; the run fails at the end, naming it', async () => {
     const queue = 'export-partial';
     const output = path.join(dataDir, 'out-partial');
-    const activities = createActivities({
+    const activities = connectorActivities({
       settings: settingsFor('partial'),
       version: 'test',
       assignments: ledger,

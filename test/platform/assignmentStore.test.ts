@@ -7,7 +7,7 @@ import {
   httpStoreOptions,
   openLedgerForSettings,
   resolveLedgerPath,
-} from '../../src/assignments/createStore';
+} from '../../src/platform/assignmentStore';
 import { SqliteLedger } from '../../src/assignments/sqliteLedger';
 import { settingsFileSchema, type SettingsFile } from '../../src/config/schema';
 import { tempDir } from '../helpers/files';

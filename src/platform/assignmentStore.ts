@@ -1,8 +1,8 @@
 import path from 'node:path';
 import type { SettingsFile } from '../config/schema';
-import type { AssignmentStore } from './store';
-import { createHttpAssignmentStore, type HttpAssignmentStoreOptions } from './httpStore';
-import { openLedger, type LedgerOptions, type SqliteLedger } from './sqliteLedger';
+import type { AssignmentStore } from '../assignments/store';
+import { createHttpAssignmentStore, type HttpAssignmentStoreOptions } from '../assignments/httpStore';
+import { openLedger, type LedgerOptions, type SqliteLedger } from '../assignments/sqliteLedger';
 
 type HttpSettings = NonNullable<SettingsFile['TicketConnector']['Assignments']['Http']>;
 

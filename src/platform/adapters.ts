@@ -1,0 +1,117 @@
+/**
+ * The composition root: the one place where the settings file becomes the adapters and dependencies the
+ * activities and the CLI use. Adapters take narrow options (client options per connection, mappings by resource
+ * type); nothing below this layer reads the settings file's shape.
+ */
+import { resolveExportSettings } from '../config/exportSettings';
+import { createActivities, type ConnectorActivities } from '../activities';
+import type { ProvisioningSettings } from '../activities/provisioning';
+import type { AssignmentStore } from '../assignments/store';
+import type { SettingsFile } from '../config/schema';
+import type { ResourceTypeMappings } from '../provisioning/ticketContent';
+import type { ServiceNowCredentials } from '../servicenow/auth';
+import type { ServiceNowClient, ServiceNowClientOptions } from '../servicenow/client';
+import {
+  createServiceNowClient,
+  serviceNowClientPool,
+  type ServiceNowClients,
+  type ServiceNowConnections,
+} from '../servicenow/connection';
+
+type ConnectionSettings = SettingsFile['Connections'][string];
+
+/** OAuth when ClientId, ClientSecret and OAuth2Url are set (as in the reference), Basic otherwise. */
+export function credentialsOf(connection: ConnectionSettings): ServiceNowCredentials {
+  const { ClientId, ClientSecret, OAuth2Url, Login, Password } = connection;
+  if (ClientId !== undefined && ClientSecret !== undefined && OAuth2Url !== undefined) {
+    return {
+      kind: 'oauth',
+      tokenUrl: OAuth2Url,
+      clientId: ClientId,
+      clientSecret: ClientSecret,
+      login: Login,
+      password: Password,
+    };
+  }
+  // The settings schema guarantees Login and Password when OAuth is not configured.
+  return { kind: 'basic', login: Login ?? '', password: Password ?? '' };
+}
+
+/** Every configured connection's client options; own entries only, so "constructor" is never inherited. */
+export function serviceNowConnections(settings: SettingsFile): ServiceNowConnections {
+  return new Map(
+    Object.entries(settings.Connections).map(([id, connection]): [string, ServiceNowClientOptions] => [
+      id,
+      {
+        tableApiUrl: connection.Server,
+        credentials: credentialsOf(connection),
+        pageSize: connection.ResponseSizeLimit,
+      },
+    ]),
+  );
+}
+
+/** One client per configured connection, created on first use and shared, with its OAuth token. */
+export function serviceNowClients(settings: SettingsFile): ServiceNowClients {
+  return serviceNowClientPool(serviceNowConnections(settings));
+}
+
+/** A client of one connection, for a single use (the CLI); UnknownConnectionError when it is not configured. */
+export function serviceNowClient(settings: SettingsFile, connectionId: string): ServiceNowClient {
+  return createServiceNowClient(serviceNowConnections(settings), connectionId);
+}
+
+/** The ticket mappings by resource type; own entries only. */
+export function resourceTypeMappings(settings: SettingsFile): ResourceTypeMappings {
+  return new Map(Object.entries(settings.TicketConnector.ResourceTypeMappings));
+}
+
+/** The settings every order's plan is made from, in the plan's own shape. */
+export function provisioningSettings(settings: SettingsFile): ProvisioningSettings {
+  const { Polling, Outcomes, Reminders, Deadline } = settings.TicketConnector;
+  return {
+    outcomes: Outcomes,
+    polling: {
+      firstCheckAfterMs: Polling.FirstCheckAfter,
+      maxIntervalMs: Polling.MaxInterval,
+      backoffCoefficient: Polling.BackoffCoefficient,
+      jitter: Polling.Jitter,
+    },
+    reminders: { firstAfterMs: Reminders.FirstAfter, everyMs: Reminders.Every },
+    deadline: { afterMs: Deadline.After, outcome: Deadline.Outcome, cancelTicket: Deadline.CancelTicket },
+  };
+}
+
+export interface ConnectorActivityOptions {
+  readonly settings: SettingsFile;
+  readonly version: string;
+  /** The worker's deployment name and build id, reported by describeWorker. */
+  readonly build?: { deploymentName: string; buildId: string };
+  /** Where assignment states go; the caller opens and closes it (see assignmentStore.ts). */
+  readonly assignments: AssignmentStore;
+  /** ServiceNow client per connection; by default built from the settings' Connections. */
+  readonly serviceNow?: ServiceNowClients;
+}
+
+/** The worker's activities, wired to adapters built from the settings. */
+export function connectorActivities(options: ConnectorActivityOptions): ConnectorActivities {
+  const { settings } = options;
+  const mappings = resourceTypeMappings(settings);
+  // One pool for every activity: each connection keeps one client, and with it one OAuth token.
+  const serviceNow = options.serviceNow ?? serviceNowClients(settings);
+  return createActivities({
+    worker: {
+      version: options.version,
+      ...(options.build === undefined ? {} : { build: options.build }),
+      connections: Object.keys(settings.Connections),
+      resourceTypes: [...mappings.keys()],
+    },
+    provisioning: {
+      mappings,
+      settings: provisioningSettings(settings),
+      serviceNow,
+      assignments: options.assignments,
+    },
+    export: { exportSettings: (connection) => resolveExportSettings(settings, connection), serviceNow },
+  });
+}
