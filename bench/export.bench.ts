@@ -19,7 +19,7 @@ import { BENCH_PASSWORD, startSimulatorProcess } from './simulatorProcess';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createExportActivities } from '../src/activities/export';
-import { resolveExportSettings } from '../src/config/exportSettings';
+import { resolveExportSettings } from '../src/platform/exportSettings';
 import { parseSettings } from '../src/config/load';
 import type {
   ExportedTable,

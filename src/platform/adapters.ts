@@ -3,7 +3,7 @@
  * activities and the CLI use. Adapters take narrow options (client options per connection, mappings by resource
  * type); nothing below this layer reads the settings file's shape.
  */
-import { resolveExportSettings } from '../config/exportSettings';
+import { resolveExportSettings } from './exportSettings';
 import { createActivities, type ConnectorActivities } from '../activities';
 import type { ProvisioningSettings } from '../activities/provisioning';
 import type { AssignmentStore } from '../assignments/store';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { ConfigError, loadConfig, parseSettings } from '../../src/config/load';
 import { DEFAULT_EXPORT_FIELDS } from '../../src/export/fields';
-import { resolveExportSettings } from '../../src/config/exportSettings';
+import { resolveExportSettings } from '../../src/platform/exportSettings';
 import type { SettingsFile } from '../../src/config/schema';
 import type { ExportInput } from '../../src/contract/export';
 import { InvalidExportInputError } from '../../src/export/errors';

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger, type LogEntry } from '@temporalio/worker';
 import { createExportActivities } from '../../src/activities/export';
-import { resolveExportSettings } from '../../src/config/exportSettings';
+import { resolveExportSettings } from '../../src/platform/exportSettings';
 import { parseSettings } from '../../src/config/load';
 import type { SettingsFile } from '../../src/config/schema';
 import type {

@@ -8,7 +8,7 @@ import { isIdentityTable, splitFilterSetting } from '../export/fields';
 import type { ResolvedExportSettings } from '../export/plan';
 import type { IdentityTable } from '../contract/export';
 import { UnknownConnectionError } from '../servicenow/connection';
-import { defaultExportSettings, type SettingsFile } from './schema';
+import { defaultExportSettings, type SettingsFile } from '../config/schema';
 
 export function resolveExportSettings(settings: SettingsFile, connectionId: string): ResolvedExportSettings {
   const connection = settings.Connections[connectionId];
