@@ -123,6 +123,6 @@ export function inputOptions(command: Command): Command {
     )
     .option(
       '--out <dir>',
-      "folder for the CSV files, on the worker's machine; relative to the current folder (default: Exports.OutputDirectory)",
+      "folder for the CSV files on the worker's machine, relative to the current folder: Exports.OutputDirectory (the default) or a folder beneath it; the worker refuses any other",
     );
 }

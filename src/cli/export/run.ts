@@ -26,7 +26,7 @@ interface ExportOptions extends InputOptions {
 const EXPORT_EXAMPLES = `Examples:
   $ snow-ticket export                                   # the only connection, with progress bars
   $ snow-ticket export --connection Main --complete      # every row of every table
-  $ snow-ticket export --connection Main --tables sys_user,sys_user_grmember --out /srv/idm/in
+  $ snow-ticket export --connection Main --tables sys_user,sys_user_grmember --out /srv/idm/in   # beneath Exports.OutputDirectory
   $ snow-ticket export --connection Main --no-progress --json > result.json
   $ snow-ticket export --connection Main --detach        # prints the workflow id and returns
   $ snow-ticket export watch export:Main:2024-05-01T10:00:00.000Z
