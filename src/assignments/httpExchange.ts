@@ -1,7 +1,7 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import axios, { type AxiosInstance, isAxiosError } from 'axios';
-import { isLoopbackHost } from '../config/loopback';
+import { checkSecureEndpoint } from '../http/secureEndpoint';
 import { IdentityManagerError } from './identityManagerError';
 
 export interface HttpRequest {
@@ -23,26 +23,18 @@ export interface HttpAnswer {
 /** Answers are acknowledgements or small error documents; anything bigger is not worth reading. */
 const MAX_RESPONSE_BYTES = 1024 * 1024;
 
-/** https, or plain http to this machine only: tokens never cross a network in clear text. */
+/** Refuses, before anything is sent, a URL that would carry tokens in clear text (src/http/secureEndpoint). */
 export function checkEndpointUrl(url: string, setting: string): URL {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new IdentityManagerError({
-      kind: 'invalid-request',
-      message: `Identity Manager ${setting} is not a valid URL`,
-    });
-  }
-  const secure =
-    parsed.protocol === 'https:' || (parsed.protocol === 'http:' && isLoopbackHost(parsed.hostname));
-  if (!secure || parsed.username !== '' || parsed.password !== '') {
-    throw new IdentityManagerError({
-      kind: 'invalid-request',
-      message: `Identity Manager ${setting} must use https (plain http only to loopback addresses) and hold no credentials; refusing to send to ${parsed.protocol}//${parsed.host}`,
-    });
-  }
-  return parsed;
+  const check = checkSecureEndpoint(url);
+  if (check.ok) return check.url;
+  const [problem] = check.problems;
+  throw new IdentityManagerError({
+    kind: 'invalid-request',
+    message:
+      problem === undefined || problem.kind === 'not-a-url'
+        ? `Identity Manager ${setting} is not a valid URL`
+        : `Identity Manager ${setting} must use https (plain http only to loopback addresses) and hold no credentials; refusing to send to ${problem.origin}`,
+  });
 }
 
 /**

@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { clip } from '../contract/limits';
 import { PROVISIONING_STATE_CODES } from '../contract/states';
-import { parseRetryAfter, SecretRedactor } from '../servicenow/errors';
+import { peerText } from '../http/peerText';
+import { SecretRedactor } from '../http/redaction';
+import { parseRetryAfter } from '../http/retryAfter';
 import { isFinalState, type AssignmentStore, type AssignmentTransition, type RecordResult } from './store';
 import { FinalOrders } from './finalOrders';
 import { checkEndpointUrl, HttpExchange, type HttpAnswer } from './httpExchange';
@@ -205,12 +206,7 @@ class HttpAssignmentStore implements AssignmentStore {
     const said = [message ?? error_description ?? title ?? error, detail].filter(
       (part) => part !== undefined,
     );
-    if (said.length === 0) return undefined;
-    const clean = this.redactor
-      .redact(said.join(' - '))
-      .replace(/\p{Cc}+/gu, ' ')
-      .trim();
-    return clean === '' ? undefined : clip(clean, MAX_SERVER_MESSAGE);
+    return said.length === 0 ? undefined : peerText(said.join(' - '), this.redactor, MAX_SERVER_MESSAGE);
   }
 }
 

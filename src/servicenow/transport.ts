@@ -1,7 +1,11 @@
 import axios, { type AxiosInstance, isAxiosError } from 'axios';
 import { z } from 'zod';
-import { isLoopbackHost } from '../config/loopback';
-import { parseRetryAfter, ServiceNowError, type SecretRedactor, type ServiceNowOperation } from './errors';
+import { clip, MAX_FIELD_LENGTH } from '../contract/limits';
+import { peerText } from '../http/peerText';
+import type { SecretRedactor } from '../http/redaction';
+import { parseRetryAfter } from '../http/retryAfter';
+import { checkSecureEndpoint } from '../http/secureEndpoint';
+import { ServiceNowError, type ServiceNowOperation } from './errors';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -38,24 +42,19 @@ export interface TransportOptions {
 /** ServiceNow caps request bodies at 10 MB; refusing bigger ones locally gives a clearer error. */
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 
-/** Plain-text https, or http to this machine only: credentials never cross a network in clear text. */
+/** Refuses, before anything is sent, a URL that would carry credentials in clear text (src/http/secureEndpoint). */
 export function checkTransportUrl(url: string, operation: ServiceNowOperation): URL {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new ServiceNowError({ kind: 'invalid-request', operation, reason: 'the URL is not valid' });
-  }
-  const allowed =
-    parsed.protocol === 'https:' || (parsed.protocol === 'http:' && isLoopbackHost(parsed.hostname));
-  if (!allowed || parsed.username !== '' || parsed.password !== '') {
-    throw new ServiceNowError({
-      kind: 'invalid-request',
-      operation,
-      reason: `refusing to send credentials to ${parsed.protocol}//${parsed.host}: use https (plain http only to loopback) and no credentials in the URL`,
-    });
-  }
-  return parsed;
+  const check = checkSecureEndpoint(url);
+  if (check.ok) return check.url;
+  const [problem] = check.problems;
+  throw new ServiceNowError({
+    kind: 'invalid-request',
+    operation,
+    reason:
+      problem === undefined || problem.kind === 'not-a-url'
+        ? 'the URL is not valid'
+        : `refusing to send credentials to ${problem.origin}: use https (plain http only to loopback) and no credentials in the URL`,
+  });
 }
 
 const errorEnvelope = z.object({
@@ -140,8 +139,8 @@ export class HttpTransport {
       table: call.table,
       record: call.record,
       status: answer.status,
-      serviceNowMessage: envelope.success ? redactor.redact(envelope.data.error.message) : undefined,
-      detail: envelope.success ? redactor.redact(envelope.data.error.detail ?? undefined) : undefined,
+      serviceNowMessage: envelope.success ? peerText(envelope.data.error.message, redactor) : undefined,
+      detail: envelope.success ? peerText(envelope.data.error.detail ?? undefined, redactor) : undefined,
       retryAfterMs: parseRetryAfter(answer.headers['retry-after'], this.options.now()),
       reason: answer.status >= 300 && answer.status < 400 ? redirectReason(answer) : undefined,
     });
@@ -164,7 +163,7 @@ export class HttpTransport {
         table: call.table,
         record: call.record,
         status,
-        reason: `expected JSON but got '${headers['content-type'] ?? 'no content type'}' (is the instance hibernating or in maintenance?)`,
+        reason: `expected JSON but got '${clip(headers['content-type'] ?? 'no content type', MAX_FIELD_LENGTH)}' (is the instance hibernating or in maintenance?)`,
       });
     }
     try {

@@ -9,7 +9,8 @@ import {
   type ServiceNowClientOptions,
 } from '../../src/servicenow/client';
 import { parseEncodedQuery } from '../../src/servicenow/encodedQuery';
-import { parseRetryAfter, type ServiceNowError } from '../../src/servicenow/errors';
+import { parseRetryAfter } from '../../src/http/retryAfter';
+import type { ServiceNowError } from '../../src/servicenow/errors';
 import { ACCESS_REQUEST_ITEM_SYS_ID } from '../../src/simulator/server';
 import { ManualClock, useSimulator, type SimulatorFixture } from '../helpers/simulator';
 
