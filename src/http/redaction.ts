@@ -1,7 +1,32 @@
 const MARK = '[redacted]';
 
+/** HTML escapers differ in how they write quotes; each of these is common. */
+const HTML_ESCAPES: readonly Readonly<Record<string, string>>[] = [
+  { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' },
+  { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&#34;', "'": '&#x27;' },
+  { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' },
+];
+
 /**
- * Replaces every occurrence of a known secret. Applied to any text that came
+ * The ways a peer may quote a secret back: as sent in a URL or form, inside a Basic header or a token blob
+ * (base64 with or without padding, base64url), in an HTML error page, in a JSON string.
+ */
+function writtenForms(secret: string): string[] {
+  const base64 = Buffer.from(secret, 'utf8').toString('base64');
+  return [
+    secret,
+    encodeURIComponent(secret),
+    new URLSearchParams({ s: secret }).toString().slice('s='.length),
+    base64,
+    base64.replace(/=+$/, ''),
+    Buffer.from(secret, 'utf8').toString('base64url'),
+    ...HTML_ESCAPES.map((table) => secret.replace(/[&<>"']/g, (char) => table[char] ?? char)),
+    JSON.stringify(secret).slice(1, -1),
+  ];
+}
+
+/**
+ * Replaces every occurrence of a known secret, in every form a peer may echo it. Applied to any text that came
  * from the network or a library. Secrets are kept by name, so that a renewed token replaces the old one instead
  * of piling up.
  */
@@ -35,7 +60,7 @@ export class SecretRedactor {
   private refresh(): void {
     const forms = new Set<string>();
     for (const values of this.secrets.values()) {
-      for (const secret of values) forms.add(secret);
+      for (const secret of values) for (const form of writtenForms(secret)) if (form !== '') forms.add(form);
     }
     this.forms = [...forms].sort((a, b) => b.length - a.length);
   }

@@ -154,8 +154,7 @@ export function createAuthenticator(
     options.redactor.set('credentials', credentials.password, credentials.clientSecret);
     return new OAuthAuthenticator(credentials, options);
   }
-  const basic = `${credentials.login}:${credentials.password}`;
-  // The Basic header's `login:password` in base64 is as secret as the password.
-  options.redactor.set('credentials', credentials.password, Buffer.from(basic, 'utf8').toString('base64'));
+  // `login:password` is what goes into the Basic header: its base64 form is redacted with it.
+  options.redactor.set('credentials', credentials.password, `${credentials.login}:${credentials.password}`);
   return new BasicAuthenticator(credentials.login, credentials.password);
 }
