@@ -1,4 +1,4 @@
-import { clipOptional, MAX_MESSAGE_LENGTH } from '../contract/limits';
+import { clip, clipOptional, MAX_MESSAGE_LENGTH } from '../contract/limits';
 
 /**
  * The one error type the ServiceNow client throws. It carries what an operator needs (status, ServiceNow's own
@@ -90,12 +90,21 @@ export class ServiceNowError extends Error {
   }
 }
 
+/** What ServiceNow said always keeps at least this much room, however long our own words are. */
+const MIN_SAID_LENGTH = 200;
+
+/** At most MAX_MESSAGE_LENGTH: what ServiceNow said gets what room our own words leave. */
 function describe(d: ServiceNowErrorDetails): string {
   const target = [d.table, d.record].filter((part) => part !== undefined).join(' ');
   const what = `ServiceNow ${d.operation}${target === '' ? '' : ` on ${target}`} failed`;
   const status = d.status === undefined ? '' : ` with HTTP ${d.status}`;
-  const said = [d.serviceNowMessage, d.detail].filter((part) => part !== undefined && part !== '').join(': ');
-  const why = [said, d.reason].filter((part) => part !== undefined && part !== '').join('; ');
   const retry = d.retryAfterMs === undefined ? '' : ` (retry after ${Math.ceil(d.retryAfterMs / 1000)} s)`;
-  return `${what}${status}${why === '' ? '' : `: ${why}`}${retry}`;
+  const reason = d.reason ?? '';
+  const ours = `${what}${status}: ; ${reason}${retry}`.length;
+  const said = clip(
+    [d.serviceNowMessage, d.detail].filter((part) => part !== undefined && part !== '').join(': '),
+    Math.max(MIN_SAID_LENGTH, MAX_MESSAGE_LENGTH - ours),
+  );
+  const why = [said, reason].filter((part) => part !== '').join('; ');
+  return clip(`${what}${status}${why === '' ? '' : `: ${why}`}${retry}`, MAX_MESSAGE_LENGTH);
 }
