@@ -3,7 +3,7 @@ import { peerText } from '../http/peerText';
 import type { SecretRedactor } from '../http/redaction';
 import { parseRetryAfter } from '../http/retryAfter';
 import { renewalTime, TokenCache, type CachedToken } from '../http/tokenCache';
-import type { HttpExchange } from './httpExchange';
+import { answerJson, type HttpExchange } from './httpExchange';
 import { IdentityManagerError } from './identityManagerError';
 
 export type IdentityManagerAuth =
@@ -77,7 +77,7 @@ class ClientCredentials implements Authorizer {
       what: 'token request',
     });
     if (answer.status === 400 || answer.status === 401) {
-      const refusal = tokenRefusal.safeParse(parseJson(answer.text));
+      const refusal = tokenRefusal.safeParse(answerJson(answer));
       const code = refusal.success ? peerText(refusal.data.error, this.redactor) : undefined;
       throw new IdentityManagerError({
         kind: 'auth',
@@ -93,7 +93,7 @@ class ClientCredentials implements Authorizer {
         message: `Identity Manager token request: the token endpoint answered HTTP ${answer.status}`,
       });
     }
-    const parsed = tokenAnswer.safeParse(parseJson(answer.text));
+    const parsed = tokenAnswer.safeParse(answerJson(answer));
     if (!parsed.success) {
       throw new IdentityManagerError({
         kind: 'auth',
@@ -106,14 +106,6 @@ class ClientCredentials implements Authorizer {
       access: parsed.data.access_token,
       renewAt: renewalTime(this.now(), parsed.data.expires_in, RENEW_BEFORE_EXPIRY_MS),
     };
-  }
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
   }
 }
 
