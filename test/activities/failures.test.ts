@@ -36,3 +36,20 @@ describe('failures leaving activities are bounded', () => {
     assert.ok(toActivityFailure(classified).message.length <= MAX_MESSAGE_LENGTH);
   });
 });
+
+describe('failures that must not end the order', () => {
+  test('a ServiceNow request canceled by a worker shutting down is retried on another worker, not failed', () => {
+    const failure = toActivityFailure(
+      new ServiceNowError({
+        kind: 'canceled',
+        operation: 'list',
+        table: 'incident',
+        reason: 'the request was canceled',
+      }),
+    );
+    assert.equal(failure.type, 'ServiceNow.canceled');
+    assert.equal(failure.nonRetryable, false);
+    const invalid = toActivityFailure(new ServiceNowError({ kind: 'invalid-request', operation: 'read' }));
+    assert.equal(invalid.nonRetryable, true, 'a request that can never be sent still fails');
+  });
+});
