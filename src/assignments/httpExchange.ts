@@ -1,7 +1,7 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import axios, { type AxiosInstance, isAxiosError } from 'axios';
-import { checkSecureEndpoint } from '../http/secureEndpoint';
+import { requireSecureEndpoint } from '../http/secureEndpoint';
 import { IdentityManagerError } from './identityManagerError';
 
 export interface HttpRequest {
@@ -34,16 +34,17 @@ const MAX_RESPONSE_BYTES = 1024 * 1024;
 
 /** Refuses, before anything is sent, a URL that would carry tokens in clear text (src/http/secureEndpoint). */
 export function checkEndpointUrl(url: string, setting: string): URL {
-  const check = checkSecureEndpoint(url);
-  if (check.ok) return check.url;
-  const [problem] = check.problems;
-  throw new IdentityManagerError({
-    kind: 'invalid-request',
-    message:
-      problem === undefined || problem.kind === 'not-a-url'
-        ? `Identity Manager ${setting} is not a valid URL`
-        : `Identity Manager ${setting} must use https (plain http only to loopback addresses) and hold no credentials; refusing to send to ${problem.origin}`,
-  });
+  return requireSecureEndpoint(
+    url,
+    (problem) =>
+      new IdentityManagerError({
+        kind: 'invalid-request',
+        message:
+          problem.kind === 'not-a-url'
+            ? `Identity Manager ${setting} is not a valid URL`
+            : `Identity Manager ${setting} must use https (plain http only to loopback addresses) and hold no credentials; refusing to send to ${problem.origin}`,
+      }),
+  );
 }
 
 /**

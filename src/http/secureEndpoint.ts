@@ -33,3 +33,13 @@ export function checkSecureEndpoint(text: string): EndpointCheck {
   if (url.username !== '' || url.password !== '') problems.push({ kind: 'credentials-in-url', origin });
   return problems.length === 0 ? { ok: true, url } : { ok: false, url, problems };
 }
+
+/**
+ * The URL, checked by {@link checkSecureEndpoint}; otherwise throws what `refuse` makes of the first problem
+ * (each adapter has its own error type).
+ */
+export function requireSecureEndpoint(text: string, refuse: (problem: EndpointProblem) => Error): URL {
+  const check = checkSecureEndpoint(text);
+  if (check.ok) return check.url;
+  throw refuse(check.problems[0] ?? { kind: 'not-a-url' });
+}

@@ -4,7 +4,7 @@ import { clip, MAX_FIELD_LENGTH } from '../contract/limits';
 import { peerText } from '../http/peerText';
 import type { SecretRedactor } from '../http/redaction';
 import { parseRetryAfter } from '../http/retryAfter';
-import { checkSecureEndpoint } from '../http/secureEndpoint';
+import { requireSecureEndpoint } from '../http/secureEndpoint';
 import { ServiceNowError, type ServiceNowOperation } from './errors';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -44,17 +44,18 @@ const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 
 /** Refuses, before anything is sent, a URL that would carry credentials in clear text (src/http/secureEndpoint). */
 export function checkTransportUrl(url: string, operation: ServiceNowOperation): URL {
-  const check = checkSecureEndpoint(url);
-  if (check.ok) return check.url;
-  const [problem] = check.problems;
-  throw new ServiceNowError({
-    kind: 'invalid-request',
-    operation,
-    reason:
-      problem === undefined || problem.kind === 'not-a-url'
-        ? 'the URL is not valid'
-        : `refusing to send credentials to ${problem.origin}: use https (plain http only to loopback) and no credentials in the URL`,
-  });
+  return requireSecureEndpoint(
+    url,
+    (problem) =>
+      new ServiceNowError({
+        kind: 'invalid-request',
+        operation,
+        reason:
+          problem.kind === 'not-a-url'
+            ? 'the URL is not valid'
+            : `refusing to send credentials to ${problem.origin}: use https (plain http only to loopback) and no credentials in the URL`,
+      }),
+  );
 }
 
 const errorEnvelope = z.object({

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { checkSecureEndpoint } from '../../src/http/secureEndpoint';
+import { checkSecureEndpoint, requireSecureEndpoint } from '../../src/http/secureEndpoint';
 
 function problems(url: string): string[] {
   const check = checkSecureEndpoint(url);
@@ -43,5 +43,15 @@ describe('checkSecureEndpoint', () => {
   test('text that is not a URL is refused as such', () => {
     assert.deepEqual(problems('not a url'), ['not-a-url']);
     assert.equal(checkSecureEndpoint('').ok, false);
+  });
+
+  test("requireSecureEndpoint returns the URL, or throws the caller's error for the first problem", () => {
+    const refuse = (problem: { kind: string }) => new RangeError(`refused: ${problem.kind}`);
+    assert.equal(requireSecureEndpoint('https://im.example/x', refuse).host, 'im.example');
+    assert.throws(
+      () => requireSecureEndpoint('http://im.example/x', refuse),
+      /^RangeError: refused: not-https$/,
+    );
+    assert.throws(() => requireSecureEndpoint('::', refuse), /refused: not-a-url/);
   });
 });
