@@ -1,4 +1,4 @@
-import { clip, clipOptional, MAX_MESSAGE_LENGTH } from '../contract/limits';
+import { clip, clipOptional, MAX_FIELD_LENGTH, MAX_MESSAGE_LENGTH } from '../contract/limits';
 
 /**
  * The one error type the ServiceNow client throws. It carries what an operator needs (status, ServiceNow's own
@@ -64,6 +64,8 @@ export class ServiceNowError extends Error {
       ...given,
       serviceNowMessage: clipOptional(given.serviceNowMessage, MAX_MESSAGE_LENGTH),
       detail: clipOptional(given.detail, MAX_MESSAGE_LENGTH),
+      // A ticket number read from an answer is the instance's word too.
+      record: clipOptional(given.record, MAX_FIELD_LENGTH),
     };
     super(describe(details));
     this.name = 'ServiceNowError';

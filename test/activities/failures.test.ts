@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { toActivityFailure } from '../../src/activities/failures';
-import { MAX_MESSAGE_LENGTH } from '../../src/contract/limits';
+import { MAX_FIELD_LENGTH, MAX_MESSAGE_LENGTH } from '../../src/contract/limits';
 import { ServiceNowError } from '../../src/servicenow/errors';
 
 const HUGE = 'x'.repeat(3 * 1024 * 1024);
@@ -26,6 +26,18 @@ describe('failures leaving activities are bounded', () => {
     assert.ok((details?.serviceNowMessage?.length ?? 0) <= MAX_MESSAGE_LENGTH);
     assert.ok((details?.detail?.length ?? 0) <= MAX_MESSAGE_LENGTH);
     assert.equal(failure.nonRetryable, true);
+  });
+
+  test('a 3 MB record number read from an answer is capped in the message and the details', () => {
+    const failure = toActivityFailure(
+      new ServiceNowError({ kind: 'mismatch', operation: 'find', table: 'incident', record: HUGE }),
+    );
+    assert.ok(
+      failure.message.length <= MAX_MESSAGE_LENGTH,
+      `message is ${failure.message.length} characters`,
+    );
+    const [details] = (failure.details ?? []) as { record?: string }[];
+    assert.ok((details?.record?.length ?? 0) <= MAX_FIELD_LENGTH, `record is ${details?.record?.length}`);
   });
 
   test('unknown and classified errors keep a capped message', () => {
