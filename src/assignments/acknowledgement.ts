@@ -2,6 +2,16 @@ import { z } from 'zod';
 import { answerJson, type HttpAnswer } from './httpExchange';
 import type { RecordResult } from './store';
 
+const acknowledgement = z.looseObject({ status: z.literal('applied') });
+const alreadyThere = z.looseObject({ status: z.enum(['already-applied', 'superseded']) });
+
+export type Acknowledgement =
+  | { readonly kind: 'recorded'; readonly result: RecordResult }
+  /** A success or conflict status without the body that proves it; `expected` names that body. */
+  | { readonly kind: 'unproven'; readonly expected: string }
+  /** Any other status: a refusal, reported as such. */
+  | { readonly kind: 'refused' };
+
 /**
  * What Identity Manager must answer to a transition for the store to count it as recorded. Anything else (a
  * gateway's sign-in page with status 200, a 409 about something else, an empty 200) is not proof that Identity
@@ -16,21 +26,19 @@ import type { RecordResult } from './store';
  *
  * The 409 bodies may carry a `message` too; only `status` is read.
  */
-export const ACKNOWLEDGED = 'applied';
-export const ALREADY_THERE = ['already-applied', 'superseded'] as const;
 
-const acknowledgement = z.looseObject({ status: z.literal(ACKNOWLEDGED) });
-const alreadyThere = z.looseObject({ status: z.enum(ALREADY_THERE) });
-
-/** The result the answer proves, or undefined when it proves nothing. */
-export function readAcknowledgement(answer: HttpAnswer): RecordResult | undefined {
+export function readAcknowledgement(answer: HttpAnswer): Acknowledgement {
   // A 204 has no body by definition (HTTP drops one): the status is the whole acknowledgement.
-  if (answer.status === 204) return { applied: true };
+  if (answer.status === 204) return { kind: 'recorded', result: { applied: true } };
   if (answer.status >= 200 && answer.status < 300) {
-    return acknowledgement.safeParse(answerJson(answer)).success ? { applied: true } : undefined;
+    return acknowledgement.safeParse(answerJson(answer)).success
+      ? { kind: 'recorded', result: { applied: true } }
+      : { kind: 'unproven', expected: '{"status": "applied"} (or a 204)' };
   }
   if (answer.status === 409) {
-    return alreadyThere.safeParse(answerJson(answer)).success ? { applied: false } : undefined;
+    return alreadyThere.safeParse(answerJson(answer)).success
+      ? { kind: 'recorded', result: { applied: false } }
+      : { kind: 'unproven', expected: '{"status": "already-applied"} or {"status": "superseded"}' };
   }
-  return undefined;
+  return { kind: 'refused' };
 }

@@ -11,7 +11,7 @@ import { answerJson, checkEndpointUrl, HttpExchange, type HttpAnswer } from './h
 import { createAuthorizer, type Authorizer, type IdentityManagerAuth } from './identityManagerAuth';
 import { IdentityManagerError } from './identityManagerError';
 import { checkTransition } from './transitionSchema';
-import { ACKNOWLEDGED, ALREADY_THERE, readAcknowledgement } from './acknowledgement';
+import { readAcknowledgement } from './acknowledgement';
 import { UrlTemplate } from './urlTemplate';
 
 export type { IdentityManagerAuth } from './identityManagerAuth';
@@ -161,20 +161,17 @@ class HttpAssignmentStore implements AssignmentStore {
       authorization = await this.authorizer.authorization();
       answer = await call(authorization);
     }
-    const result = readAcknowledgement(answer);
-    if (result !== undefined) return result;
-    const looksDone = (answer.status >= 200 && answer.status < 300) || answer.status === 409;
-    throw looksDone ? this.unproven(answer, what) : this.refusal(answer, what);
+    const acknowledgement = readAcknowledgement(answer);
+    if (acknowledgement.kind === 'recorded') return acknowledgement.result;
+    throw acknowledgement.kind === 'unproven'
+      ? this.unproven(answer, what, acknowledgement.expected)
+      : this.refusal(answer, what);
   }
 
   /** A success or conflict status whose body does not prove that Identity Manager holds the transition. */
-  private unproven(answer: HttpAnswer, what: string): IdentityManagerError {
+  private unproven(answer: HttpAnswer, what: string, expected: string): IdentityManagerError {
     const type =
       peerText(answer.headers['content-type'], this.redactor, MAX_FIELD_LENGTH) ?? 'no content type';
-    const expected =
-      answer.status === 409
-        ? `{"status": "${ALREADY_THERE.join('"} or {"status": "')}"}`
-        : `{"status": "${ACKNOWLEDGED}"} (or an empty 204)`;
     const said = this.serverMessage(answer) ?? peerText(answer.text, this.redactor, MAX_SERVER_MESSAGE);
     return new IdentityManagerError({
       kind: 'unrecognised-answer',
