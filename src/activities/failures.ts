@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { clip, MAX_MESSAGE_LENGTH } from '../contract/limits';
-import { ServiceNowError } from '../servicenow/errors';
+import { ServiceNowError, type ServiceNowErrorKind } from '../servicenow/errors';
 import { UnknownConnectionError } from '../servicenow/connection';
 
 /**
@@ -14,8 +14,7 @@ export function toActivityFailure(error: unknown): ApplicationFailure {
     return ApplicationFailure.create({
       type: `ServiceNow.${error.kind}`,
       message: error.message,
-      // A rejected login is fixed by an operator, and the order must survive until then.
-      nonRetryable: !error.retryable && error.kind !== 'auth',
+      nonRetryable: !error.retryable && !OUTLIVED_KINDS.has(error.kind),
       nextRetryDelay: error.retryAfterMs,
       details: [
         {
@@ -56,6 +55,13 @@ export function toActivityFailure(error: unknown): ApplicationFailure {
   const message = error instanceof Error ? error.message : String(error);
   return ApplicationFailure.create({ type: 'UnexpectedError', message: clip(message, MAX_MESSAGE_LENGTH) });
 }
+
+/**
+ * ServiceNow failures that are not retryable as requests but must not fail the order: a rejected login is fixed
+ * by an operator, and the order must survive until then; a request canceled because the worker shut down must
+ * run again on another worker (a cancel the workflow asked for ends the activity whatever the failure says).
+ */
+const OUTLIVED_KINDS: ReadonlySet<ServiceNowErrorKind> = new Set(['auth', 'canceled']);
 
 /** Configuration and content errors that no retry can fix. */
 const NON_RETRYABLE_NAMES = new Set([

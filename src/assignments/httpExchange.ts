@@ -1,7 +1,5 @@
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
-import axios, { type AxiosInstance, isAxiosError } from 'axios';
-import { isLoopbackHost } from '../config/loopback';
+import { Exchange, ExchangeError, type ExchangeAnswer, type ExchangeFailure } from '../http/exchange';
+import { requireSecureEndpoint } from '../http/secureEndpoint';
 import { IdentityManagerError } from './identityManagerError';
 
 export interface HttpRequest {
@@ -13,119 +11,79 @@ export interface HttpRequest {
   readonly what: string;
 }
 
-export interface HttpAnswer {
-  readonly status: number;
-  /** Lower-case names. */
-  readonly headers: Readonly<Record<string, string | undefined>>;
-  readonly text: string;
+export type HttpAnswer = ExchangeAnswer;
+
+/** The body parsed as JSON, whatever the content type claims; undefined when it is not JSON. */
+export function answerJson(answer: HttpAnswer): unknown {
+  try {
+    return JSON.parse(answer.text) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Answers are acknowledgements or small error documents; anything bigger is not worth reading. */
 const MAX_RESPONSE_BYTES = 1024 * 1024;
 
-/** https, or plain http to this machine only: tokens never cross a network in clear text. */
+/** Refuses, before anything is sent, a URL that would carry tokens in clear text (src/http/secureEndpoint). */
 export function checkEndpointUrl(url: string, setting: string): URL {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new IdentityManagerError({
-      kind: 'invalid-request',
-      message: `Identity Manager ${setting} is not a valid URL`,
-    });
-  }
-  const secure =
-    parsed.protocol === 'https:' || (parsed.protocol === 'http:' && isLoopbackHost(parsed.hostname));
-  if (!secure || parsed.username !== '' || parsed.password !== '') {
-    throw new IdentityManagerError({
-      kind: 'invalid-request',
-      message: `Identity Manager ${setting} must use https (plain http only to loopback addresses) and hold no credentials; refusing to send to ${parsed.protocol}//${parsed.host}`,
-    });
-  }
-  return parsed;
+  return requireSecureEndpoint(
+    url,
+    (problem) =>
+      new IdentityManagerError({
+        kind: 'invalid-request',
+        message:
+          problem.kind === 'not-a-url'
+            ? `Identity Manager ${setting} is not a valid URL`
+            : `Identity Manager ${setting} must use https (plain http only to loopback addresses) and hold no credentials; refusing to send to ${problem.origin}`,
+      }),
+  );
 }
 
 /**
- * One HTTP exchange: no redirects (they must not carry our Authorization header), a deadline for the whole
- * exchange, any status returned to the caller. Failures to get an answer become IdentityManagerErrors built
- * from the error code alone.
+ * One exchange with Identity Manager over the shared {@link Exchange}, connections kept alive. Failures to get
+ * an answer become IdentityManagerErrors naming the exchange and the origin only.
  */
 export class HttpExchange {
-  private readonly http: AxiosInstance;
-  private readonly agents = [
-    new HttpAgent({ keepAlive: true }),
-    new HttpsAgent({ keepAlive: true }),
-  ] as const;
+  private readonly exchange: Exchange;
 
   constructor(private readonly timeoutMs: number) {
-    this.http = axios.create({
-      timeout: timeoutMs,
-      maxRedirects: 0,
-      maxContentLength: MAX_RESPONSE_BYTES,
-      validateStatus: () => true,
-      responseType: 'text',
-      transformResponse: [(data: unknown) => data],
-      httpAgent: this.agents[0],
-      httpsAgent: this.agents[1],
-    });
+    this.exchange = new Exchange({ timeoutMs, maxResponseBytes: MAX_RESPONSE_BYTES, keepAlive: true });
   }
 
   async send(request: HttpRequest): Promise<HttpAnswer> {
     const target = checkEndpointUrl(request.url, 'URL');
-    // axios' own timeout only fires while the socket is idle; a server trickling bytes would hold the call.
-    const deadline = AbortSignal.timeout(this.timeoutMs);
     try {
-      const response = await this.http.request<unknown>({
-        method: request.method,
-        url: request.url,
-        headers: request.headers,
-        data: request.body,
-        signal: deadline,
-      });
-      const headers = Object.fromEntries(
-        Object.entries(response.headers as Record<string, unknown>).map(([name, value]) => [
-          name.toLowerCase(),
-          Array.isArray(value) ? value.join(', ') : typeof value === 'string' ? value : undefined,
-        ]),
-      );
-      return {
-        status: response.status,
-        headers,
-        text: typeof response.data === 'string' ? response.data : '',
-      };
+      return await this.exchange.send(request);
     } catch (error) {
-      throw this.failure(error, request, `${target.protocol}//${target.host}`, deadline.aborted);
+      if (!(error instanceof ExchangeError)) throw error;
+      throw this.failure(error.failure, request, `${target.protocol}//${target.host}`);
     }
   }
 
   /** Drops kept-alive connections, so that a closed store does not hold the process open. */
   close(): void {
-    for (const agent of this.agents) agent.destroy();
+    this.exchange.close();
   }
 
-  private failure(
-    error: unknown,
-    request: HttpRequest,
-    origin: string,
-    timedOut: boolean,
-  ): IdentityManagerError {
-    const code = isAxiosError(error) ? error.code : undefined;
+  private failure(failure: ExchangeFailure, request: HttpRequest, origin: string): IdentityManagerError {
     const prefix = `Identity Manager ${request.what}: ${request.method} to ${origin}`;
-    if (timedOut || code === 'ECONNABORTED' || code === 'ETIMEDOUT') {
+    if (failure.kind === 'timeout') {
       return new IdentityManagerError({
         kind: 'timeout',
         message: `${prefix} got no answer within ${this.timeoutMs} ms`,
       });
     }
-    if (code === 'ERR_BAD_RESPONSE' || (isAxiosError(error) && /maxContentLength/i.test(error.message))) {
+    if (
+      failure.kind === 'response-too-large' ||
+      (failure.kind === 'network' && failure.code === 'ERR_BAD_RESPONSE')
+    ) {
       return new IdentityManagerError({
         kind: 'network',
         message: `${prefix} got an answer larger than ${MAX_RESPONSE_BYTES} bytes or a broken one`,
       });
     }
-    // Only the code: axios' messages are safe today, but its error objects carry the request headers.
-    const cause = isAxiosError(error) ? (error.cause as { code?: unknown } | undefined) : undefined;
-    const detail = typeof cause?.code === 'string' ? cause.code : code;
+    const detail = failure.kind === 'network' ? (failure.causeCode ?? failure.code) : undefined;
     return new IdentityManagerError({
       kind: 'network',
       message: `${prefix} failed${detail === undefined ? '' : ` (${detail})`}`,

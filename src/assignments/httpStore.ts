@@ -1,15 +1,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { clip } from '../contract/limits';
+import { MAX_FIELD_LENGTH } from '../contract/limits';
 import type { OrderKey } from '../contract/order';
 import { PROVISIONING_STATE_CODES } from '../contract/states';
-import { parseRetryAfter, SecretRedactor } from '../servicenow/errors';
+import { peerText } from '../http/peerText';
+import { SecretRedactor } from '../http/redaction';
+import { parseRetryAfter } from '../http/retryAfter';
 import { isFinalState, type AssignmentStore, type AssignmentTransition, type RecordResult } from './store';
 import { FinalOrders } from './finalOrders';
-import { checkEndpointUrl, HttpExchange, type HttpAnswer } from './httpExchange';
+import { answerJson, checkEndpointUrl, HttpExchange, type HttpAnswer } from './httpExchange';
 import { createAuthorizer, type Authorizer, type IdentityManagerAuth } from './identityManagerAuth';
 import { IdentityManagerError } from './identityManagerError';
 import { checkTransition } from './transitionSchema';
+import { readAcknowledgement } from './acknowledgement';
 import { UrlTemplate } from './urlTemplate';
 
 export type { IdentityManagerAuth } from './identityManagerAuth';
@@ -67,8 +70,9 @@ const MAX_SERVER_MESSAGE = 300;
 
 /**
  * Sends each transition to Identity Manager's API. Safe to repeat: the `Idempotency-Key` header
- * (`<orderId, URL-encoded>:<state>`) lets Identity Manager recognise a retried call, and its 409 Conflict answer counts as
- * "already applied". Retries are short (a few seconds); Temporal's activity retries take over after that.
+ * (`<orderId, URL-encoded>:<state>`) lets Identity Manager recognise a retried call. Only the answers documented
+ * in `acknowledgement.ts` count as recorded (a 409 only when its body says the transition is already there).
+ * Retries are short (a few seconds); Temporal's activity retries take over after that.
  *
  * Never backwards: once a final state of an order was delivered through this store, a later Transmitted for it
  * answers `applied: false` without being sent. That memory is per process and bounded ({@link FinalOrders});
@@ -153,9 +157,23 @@ class HttpAssignmentStore implements AssignmentStore {
       authorization = await this.authorizer.authorization();
       answer = await call(authorization);
     }
-    if (answer.status >= 200 && answer.status < 300) return { applied: true };
-    if (answer.status === 409) return { applied: false };
-    throw this.refusal(answer, what);
+    const acknowledgement = readAcknowledgement(answer);
+    if (acknowledgement.kind === 'recorded') return acknowledgement.result;
+    throw acknowledgement.kind === 'unproven'
+      ? this.unproven(answer, what, acknowledgement.expected)
+      : this.refusal(answer, what);
+  }
+
+  /** A success or conflict status whose body does not prove that Identity Manager holds the transition. */
+  private unproven(answer: HttpAnswer, what: string, expected: string): IdentityManagerError {
+    const type =
+      peerText(answer.headers['content-type'], this.redactor, MAX_FIELD_LENGTH) ?? 'no content type';
+    const said = this.serverMessage(answer) ?? peerText(answer.text, this.redactor, MAX_SERVER_MESSAGE);
+    return new IdentityManagerError({
+      kind: 'unrecognised-answer',
+      status: answer.status,
+      message: `Identity Manager ${what}: HTTP ${answer.status} with ${type} instead of the documented ${expected}; not counted as recorded${said === undefined ? '' : `: ${said}`}`,
+    });
   }
 
   /** Undefined: give up. Timeouts are not retried here: each already took the full timeout. */
@@ -168,7 +186,7 @@ class HttpAssignmentStore implements AssignmentStore {
   }
 
   private refusal(answer: HttpAnswer, what: string): IdentityManagerError {
-    const said = this.serverMessage(answer.text);
+    const said = this.serverMessage(answer);
     const suffix = said === undefined ? '' : `: ${said}`;
     if (answer.status === 401 || answer.status === 403) {
       return new IdentityManagerError({
@@ -188,25 +206,14 @@ class HttpAssignmentStore implements AssignmentStore {
   }
 
   /** Identity Manager's explanation, if it sent one, with every known secret replaced and cut short. */
-  private serverMessage(text: string): string | undefined {
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      return undefined;
-    }
-    const parsed = errorDocument.safeParse(json);
+  private serverMessage(answer: HttpAnswer): string | undefined {
+    const parsed = errorDocument.safeParse(answerJson(answer));
     if (!parsed.success) return undefined;
     const { message, error_description, title, detail, error } = parsed.data;
     const said = [message ?? error_description ?? title ?? error, detail].filter(
       (part) => part !== undefined,
     );
-    if (said.length === 0) return undefined;
-    const clean = this.redactor
-      .redact(said.join(' - '))
-      .replace(/\p{Cc}+/gu, ' ')
-      .trim();
-    return clean === '' ? undefined : clip(clean, MAX_SERVER_MESSAGE);
+    return said.length === 0 ? undefined : peerText(said.join(' - '), this.redactor, MAX_SERVER_MESSAGE);
   }
 }
 

@@ -1,6 +1,9 @@
 import { z } from 'zod';
-import { parseRetryAfter, type SecretRedactor } from '../servicenow/errors';
-import type { HttpExchange } from './httpExchange';
+import { peerText } from '../http/peerText';
+import type { SecretRedactor } from '../http/redaction';
+import { parseRetryAfter } from '../http/retryAfter';
+import { renewalTime, TokenCache, type CachedToken } from '../http/tokenCache';
+import { answerJson, type HttpExchange } from './httpExchange';
 import { IdentityManagerError } from './identityManagerError';
 
 export type IdentityManagerAuth =
@@ -28,12 +31,6 @@ const tokenAnswer = z.object({
 
 const tokenRefusal = z.object({ error: z.string().max(100).optional() });
 
-interface Token {
-  readonly access: string;
-  /** Shortly before the announced expiry, so a token never expires in flight; Infinity when none was given. */
-  readonly renewAt: number;
-}
-
 const RENEW_BEFORE_EXPIRY_MS = 60_000;
 
 /**
@@ -41,30 +38,30 @@ const RENEW_BEFORE_EXPIRY_MS = 60_000;
  * callers, with only one token request in flight. Without `expires_in` it is used until the API refuses it.
  */
 class ClientCredentials implements Authorizer {
-  private token: Token | undefined;
-  private pending: Promise<Token> | undefined;
+  private readonly tokens: TokenCache<CachedToken>;
 
   constructor(
     private readonly credentials: Extract<IdentityManagerAuth, { kind: 'oauth' }>,
     private readonly exchange: HttpExchange,
     private readonly redactor: SecretRedactor,
     private readonly now: () => Date,
-  ) {}
+  ) {
+    this.tokens = new TokenCache({
+      fetch: () => this.request(),
+      redactor,
+      now,
+    });
+  }
 
-  async authorization(): Promise<string> {
-    const token = this.token;
-    if (token !== undefined && this.now().getTime() < token.renewAt) return `Bearer ${token.access}`;
-    this.pending ??= this.request().finally(() => (this.pending = undefined));
-    return `Bearer ${(await this.pending).access}`;
+  authorization(): Promise<string> {
+    return this.tokens.authorization();
   }
 
   rejected(authorization: string | undefined): boolean {
-    // Only the refused token is dropped: a concurrent caller may already have fetched a fresh one.
-    if (this.token !== undefined && authorization === `Bearer ${this.token.access}`) this.token = undefined;
-    return true;
+    return this.tokens.rejected(authorization);
   }
 
-  private async request(): Promise<Token> {
+  private async request(): Promise<CachedToken> {
     const { tokenUrl, clientId, clientSecret, scope } = this.credentials;
     const form = new URLSearchParams({
       grant_type: 'client_credentials',
@@ -80,12 +77,12 @@ class ClientCredentials implements Authorizer {
       what: 'token request',
     });
     if (answer.status === 400 || answer.status === 401) {
-      const refusal = tokenRefusal.safeParse(parseJson(answer.text));
-      const code = refusal.success ? refusal.data.error : undefined;
+      const refusal = tokenRefusal.safeParse(answerJson(answer));
+      const code = refusal.success ? peerText(refusal.data.error, this.redactor) : undefined;
       throw new IdentityManagerError({
         kind: 'auth',
         status: answer.status,
-        message: `Identity Manager token request: the token endpoint refused the client credentials (HTTP ${answer.status}${code === undefined ? '' : `, ${this.redactor.redact(code)}`})`,
+        message: `Identity Manager token request: the token endpoint refused the client credentials (HTTP ${answer.status}${code === undefined ? '' : `, ${code}`})`,
       });
     }
     if (answer.status !== 200) {
@@ -96,7 +93,7 @@ class ClientCredentials implements Authorizer {
         message: `Identity Manager token request: the token endpoint answered HTTP ${answer.status}`,
       });
     }
-    const parsed = tokenAnswer.safeParse(parseJson(answer.text));
+    const parsed = tokenAnswer.safeParse(answerJson(answer));
     if (!parsed.success) {
       throw new IdentityManagerError({
         kind: 'auth',
@@ -105,23 +102,10 @@ class ClientCredentials implements Authorizer {
           'Identity Manager token request: the answer has no access_token (is OAuth2Url the token endpoint?)',
       });
     }
-    const lifetimeMs = parsed.data.expires_in === undefined ? Infinity : parsed.data.expires_in * 1000;
-    const token = {
+    return {
       access: parsed.data.access_token,
-      renewAt: this.now().getTime() + lifetimeMs - Math.min(RENEW_BEFORE_EXPIRY_MS, lifetimeMs / 2),
+      renewAt: renewalTime(this.now(), parsed.data.expires_in, RENEW_BEFORE_EXPIRY_MS),
     };
-    // The previous token stays redacted too: a call sent with it may still be failing.
-    this.redactor.set('access-tokens', token.access, this.token?.access);
-    this.token = token;
-    return token;
-  }
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
   }
 }
 

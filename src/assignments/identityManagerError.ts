@@ -13,7 +13,12 @@ export type IdentityManagerErrorKind =
   /** The credentials were refused, by the token endpoint or by the API itself. */
   | 'auth'
   /** Refused before anything was sent: a bad transition, URL template or URL. */
-  | 'invalid-request';
+  | 'invalid-request'
+  /**
+   * A success or conflict status that does not prove the transition is held (a gateway's sign-in page, a 409
+   * about something else): see acknowledgement.ts. Retried, as the page in the way is usually gone soon.
+   */
+  | 'unrecognised-answer';
 
 export interface IdentityManagerErrorDetails {
   readonly kind: IdentityManagerErrorKind;
@@ -29,7 +34,7 @@ export class IdentityManagerError extends Error {
   readonly kind: IdentityManagerErrorKind;
   readonly status?: number;
   readonly retryAfterMs?: number;
-  /** Network errors, timeouts, 408, 429 and 5xx: asking again later may succeed. */
+  /** Network errors, timeouts, unrecognised answers, 408, 429 and 5xx: asking again later may succeed. */
   readonly retryable: boolean;
 
   constructor(details: IdentityManagerErrorDetails) {
@@ -41,6 +46,7 @@ export class IdentityManagerError extends Error {
     this.retryable =
       details.kind === 'network' ||
       details.kind === 'timeout' ||
+      details.kind === 'unrecognised-answer' ||
       (details.kind === 'http' &&
         details.status !== undefined &&
         (RETRYABLE_STATUS.has(details.status) || details.status >= 500));

@@ -6,6 +6,7 @@ export type UrlPlaceholder = (typeof URL_PLACEHOLDERS)[number];
 export type UrlValues = Readonly<Record<UrlPlaceholder, string>>;
 
 const PLACEHOLDER = /\{([^{}]*)\}/g;
+const PLACEHOLDER_IN = /\{[^{}]*\}/;
 const KNOWN: ReadonlySet<string> = new Set(URL_PLACEHOLDERS);
 const SAMPLE: UrlValues = { assignmentId: 'a', orderId: 'o', connection: 'c', state: 's' };
 
@@ -17,12 +18,24 @@ function invalid(reason: string): IdentityManagerError {
   });
 }
 
+/** `.` and `..`, also written `%2e`: URL parsers resolve them, so they address another path. */
+const DOT_SEGMENT = /^(?:\.|%2e){1,2}$/i;
+
 /**
  * `Http.UrlTemplate` with `{assignmentId}`, `{orderId}`, `{connection}` and `{state}` placeholders. Values are
  * encoded with encodeURIComponent, so an id holding `/`, `?` or `#` cannot change which resource is addressed.
+ * A value that would make a whole path segment `.` or `..` (which no encoding hides: URL parsers resolve `%2e`
+ * too) is refused, so that the call and its token never go to another path.
  */
 export class UrlTemplate {
-  private constructor(private readonly template: string) {}
+  /** The path segments of the template that hold placeholders: the only places where a value can form one. */
+  private readonly pathSegments: readonly string[];
+
+  private constructor(private readonly template: string) {
+    const origin = /^[a-z][a-z\d+.-]*:\/\/[^/?#]*/i.exec(template)?.[0] ?? '';
+    const path = template.slice(origin.length).split(/[?#]/, 1)[0] ?? '';
+    this.pathSegments = path.split('/').filter((segment) => PLACEHOLDER_IN.test(segment));
+  }
 
   /** Refuses unknown placeholders and stray braces now, at start, rather than on the first transition. */
   static parse(template: string): UrlTemplate {
@@ -42,9 +55,18 @@ export class UrlTemplate {
   }
 
   render(values: UrlValues): string {
-    const url = this.template.replace(PLACEHOLDER, (_match, name: UrlPlaceholder) =>
-      encodeURIComponent(values[name]),
-    );
+    const fill = (text: string) =>
+      text.replace(PLACEHOLDER, (_match, name: UrlPlaceholder) => encodeURIComponent(values[name]));
+    for (const segment of this.pathSegments) {
+      const rendered = fill(segment);
+      if (DOT_SEGMENT.test(rendered)) {
+        const names = [...segment.matchAll(PLACEHOLDER)].map((match) => `{${match[1] ?? ''}}`).join(', ');
+        throw invalid(
+          `refuses ${names}: the value makes the path segment "${rendered}", which would send the call to another path`,
+        );
+      }
+    }
+    const url = fill(this.template);
     checkEndpointUrl(url, 'UrlTemplate');
     return url;
   }

@@ -1,6 +1,6 @@
 import { msToNumber } from '@temporalio/common/lib/time';
 import { z } from 'zod';
-import { isLoopbackHost } from './loopback';
+import { checkSecureEndpoint, type EndpointProblem } from '../http/secureEndpoint';
 import { IDENTITY_TABLES, TICKET_TABLES } from '../servicenow/tables';
 import { TICKET_OUTCOMES } from '../contract/states';
 import {
@@ -27,27 +27,23 @@ const nonEmpty = (what: string) => z.string().trim().min(1, `must not be empty (
 
 function secureUrl(what: string, path?: { pattern: RegExp; expected: string }) {
   return z.string().superRefine((value, ctx) => {
-    let url: URL;
-    try {
-      url = new URL(value);
-    } catch {
-      ctx.addIssue({ code: 'custom', message: `is not a valid URL (expected ${what})` });
-      return;
+    const check = checkSecureEndpoint(value);
+    const problems = check.ok ? [] : check.problems;
+    for (const problem of problems) {
+      ctx.addIssue({ code: 'custom', message: ENDPOINT_PROBLEMS[problem.kind](what) });
     }
-    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `must use https (plain http is allowed for loopback addresses only); expected ${what}`,
-      });
-    }
-    if (url.username !== '' || url.password !== '') {
-      ctx.addIssue({ code: 'custom', message: 'must not contain credentials (use Login and Password)' });
-    }
-    if (path !== undefined && !path.pattern.test(url.pathname)) {
+    if (check.url !== undefined && path !== undefined && !path.pattern.test(check.url.pathname)) {
       ctx.addIssue({ code: 'custom', message: `must end with ${path.expected}; expected ${what}` });
     }
   });
 }
+
+const ENDPOINT_PROBLEMS: Readonly<Record<EndpointProblem['kind'], (what: string) => string>> = {
+  'not-a-url': (what) => `is not a valid URL (expected ${what})`,
+  'not-https': (what) =>
+    `must use https (plain http is allowed for loopback addresses only); expected ${what}`,
+  'credentials-in-url': () => 'must not contain credentials (use Login and Password)',
+};
 
 /** The reference writes numbers as strings; accept both, reject anything that is not a whole number in range. */
 function integerString(min: number, max: number) {

@@ -1,5 +1,8 @@
 import { z } from 'zod';
-import { ServiceNowError, type SecretRedactor } from './errors';
+import { peerText } from '../http/peerText';
+import type { SecretRedactor } from '../http/redaction';
+import { renewalTime, TokenCache, type CachedToken } from '../http/tokenCache';
+import { ServiceNowError } from './errors';
 import type { HttpTransport } from './transport';
 
 export type ServiceNowCredentials =
@@ -22,15 +25,14 @@ export interface Authenticator {
 }
 
 export class BasicAuthenticator implements Authenticator {
-  /** `login:password` in base64: as secret as the password, so it is redacted too. */
-  readonly encodedCredentials: string;
+  private readonly header: string;
 
   constructor(login: string, password: string) {
-    this.encodedCredentials = Buffer.from(`${login}:${password}`, 'utf8').toString('base64');
+    this.header = `Basic ${Buffer.from(`${login}:${password}`, 'utf8').toString('base64')}`;
   }
 
   async authorization(): Promise<string> {
-    return `Basic ${this.encodedCredentials}`;
+    return this.header;
   }
 
   rejected(): boolean {
@@ -46,13 +48,6 @@ const tokenAnswer = z.object({
 
 const tokenError = z.object({ error: z.string().optional(), error_description: z.string().optional() });
 
-interface Token {
-  readonly access: string;
-  readonly refresh?: string;
-  /** When to ask for a new one: shortly before expiry, so a token never expires in flight. */
-  readonly renewAt: number;
-}
-
 export interface OAuthOptions {
   readonly transport: HttpTransport;
   readonly redactor: SecretRedactor;
@@ -67,35 +62,34 @@ export interface OAuthOptions {
  * is refused, with the original grant.
  */
 export class OAuthAuthenticator implements Authenticator {
-  private token: Token | undefined;
-  private pending: Promise<Token> | undefined;
+  private readonly tokens: TokenCache<CachedToken>;
 
   constructor(
     private readonly credentials: Extract<ServiceNowCredentials, { kind: 'oauth' }>,
     private readonly options: OAuthOptions,
-  ) {}
+  ) {
+    this.tokens = new TokenCache({
+      fetch: (previous) => this.renew(previous),
+      redactor: options.redactor,
+      now: options.now,
+      canceled: () =>
+        new ServiceNowError({ kind: 'canceled', operation: 'token', reason: 'the request was canceled' }),
+    });
+  }
 
-  async authorization(signal?: AbortSignal): Promise<string> {
-    const token = this.token;
-    if (token !== undefined && this.options.now().getTime() < token.renewAt) return `Bearer ${token.access}`;
-    // Not tied to one caller's signal: the token request is shared, and one caller giving up must not fail the rest.
-    this.pending ??= this.renew().finally(() => (this.pending = undefined));
-    const renewed = await abortable(this.pending, signal);
-    return `Bearer ${renewed.access}`;
+  authorization(signal?: AbortSignal): Promise<string> {
+    return this.tokens.authorization(signal);
   }
 
   rejected(authorization: string): boolean {
-    if (this.token !== undefined && authorization === `Bearer ${this.token.access}`) {
-      this.token = { ...this.token, renewAt: 0 };
-    }
-    return true;
+    return this.tokens.rejected(authorization);
   }
 
-  private async renew(): Promise<Token> {
-    const refresh = this.token?.refresh;
+  private async renew(previous: CachedToken | undefined): Promise<CachedToken> {
+    const refresh = previous?.refresh;
     if (refresh !== undefined) {
       try {
-        return await this.request({ grant_type: 'refresh_token', refresh_token: refresh });
+        return await this.request({ grant_type: 'refresh_token', refresh_token: refresh }, previous);
       } catch (error) {
         if (!(error instanceof ServiceNowError) || error.kind !== 'auth') throw error;
         // The refresh token expired or was revoked: start over with the original grant.
@@ -106,10 +100,14 @@ export class OAuthAuthenticator implements Authenticator {
       login !== undefined && password !== undefined
         ? { grant_type: 'password', username: login, password }
         : { grant_type: 'client_credentials' },
+      previous,
     );
   }
 
-  private async request(grant: Record<string, string>): Promise<Token> {
+  private async request(
+    grant: Record<string, string>,
+    previous: CachedToken | undefined,
+  ): Promise<CachedToken> {
     const { transport, redactor, now } = this.options;
     const call = { method: 'POST', url: this.credentials.tokenUrl, operation: 'token' } as const;
     const answer = await transport.send({
@@ -122,8 +120,8 @@ export class OAuthAuthenticator implements Authenticator {
         kind: 'auth',
         operation: 'token',
         status: answer.status,
-        serviceNowMessage: body.success ? redactor.redact(body.data.error_description) : undefined,
-        detail: body.success ? redactor.redact(body.data.error) : undefined,
+        serviceNowMessage: body.success ? peerText(body.data.error_description, redactor) : undefined,
+        detail: body.success ? peerText(body.data.error, redactor) : undefined,
         reason: `the token endpoint refused the ${grant.grant_type} grant`,
       });
     }
@@ -139,31 +137,13 @@ export class OAuthAuthenticator implements Authenticator {
         reason: 'the token answer has no access_token or expires_in',
       });
     }
-    const lifetimeMs = parsed.data.expires_in * 1000;
-    const margin = Math.min(this.options.renewBeforeExpiryMs ?? 60_000, lifetimeMs / 2);
-    const token: Token = {
+    return {
       access: parsed.data.access_token,
       // A refresh grant may not return a new refresh token; the old one stays valid.
-      refresh: parsed.data.refresh_token ?? this.token?.refresh,
-      renewAt: now().getTime() + lifetimeMs - margin,
+      refresh: parsed.data.refresh_token ?? previous?.refresh,
+      renewAt: renewalTime(now(), parsed.data.expires_in, this.options.renewBeforeExpiryMs ?? 60_000),
     };
-    // The previous token stays redacted too: a call sent with it may still be failing.
-    redactor.set('oauth-tokens', token.access, token.refresh, this.token?.access, this.token?.refresh);
-    this.token = token;
-    return token;
   }
-}
-
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise;
-  const canceled = () =>
-    new ServiceNowError({ kind: 'canceled', operation: 'token', reason: 'the request was canceled' });
-  if (signal.aborted) return Promise.reject(canceled());
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(canceled());
-    signal.addEventListener('abort', onAbort, { once: true });
-    void promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }
 
 export function createAuthenticator(
@@ -174,7 +154,7 @@ export function createAuthenticator(
     options.redactor.set('credentials', credentials.password, credentials.clientSecret);
     return new OAuthAuthenticator(credentials, options);
   }
-  const basic = new BasicAuthenticator(credentials.login, credentials.password);
-  options.redactor.set('credentials', credentials.password, basic.encodedCredentials);
-  return basic;
+  // `login:password` is what goes into the Basic header: its base64 form is redacted with it.
+  options.redactor.set('credentials', credentials.password, `${credentials.login}:${credentials.password}`);
+  return new BasicAuthenticator(credentials.login, credentials.password);
 }

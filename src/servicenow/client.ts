@@ -1,6 +1,7 @@
 import { createAuthenticator, type ServiceNowCredentials } from './auth';
 import type { ParsedQuery } from './encodedQuery';
-import { SecretRedactor, ServiceNowError } from './errors';
+import { SecretRedactor } from '../http/redaction';
+import { ServiceNowError } from './errors';
 import { TableApi, type CallOptions, type Page, type ReadOptions, type Row } from './tableApi';
 import type { TableName, TicketTable } from './tables';
 import {

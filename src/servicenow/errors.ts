@@ -1,4 +1,4 @@
-import { clipOptional, MAX_MESSAGE_LENGTH } from '../contract/limits';
+import { clip, clipOptional, MAX_FIELD_LENGTH, MAX_MESSAGE_LENGTH } from '../contract/limits';
 
 /**
  * The one error type the ServiceNow client throws. It carries what an operator needs (status, ServiceNow's own
@@ -64,6 +64,8 @@ export class ServiceNowError extends Error {
       ...given,
       serviceNowMessage: clipOptional(given.serviceNowMessage, MAX_MESSAGE_LENGTH),
       detail: clipOptional(given.detail, MAX_MESSAGE_LENGTH),
+      // A ticket number read from an answer is the instance's word too.
+      record: clipOptional(given.record, MAX_FIELD_LENGTH),
     };
     super(describe(details));
     this.name = 'ServiceNowError';
@@ -90,55 +92,21 @@ export class ServiceNowError extends Error {
   }
 }
 
+/** What ServiceNow said always keeps at least this much room, however long our own words are. */
+const MIN_SAID_LENGTH = 200;
+
+/** At most MAX_MESSAGE_LENGTH: what ServiceNow said gets what room our own words leave. */
 function describe(d: ServiceNowErrorDetails): string {
   const target = [d.table, d.record].filter((part) => part !== undefined).join(' ');
   const what = `ServiceNow ${d.operation}${target === '' ? '' : ` on ${target}`} failed`;
   const status = d.status === undefined ? '' : ` with HTTP ${d.status}`;
-  const said = [d.serviceNowMessage, d.detail].filter((part) => part !== undefined && part !== '').join(': ');
-  const why = [said, d.reason].filter((part) => part !== undefined && part !== '').join('; ');
   const retry = d.retryAfterMs === undefined ? '' : ` (retry after ${Math.ceil(d.retryAfterMs / 1000)} s)`;
-  return `${what}${status}${why === '' ? '' : `: ${why}`}${retry}`;
-}
-
-/** A server asking for more than a day is treated as asking for a day: the caller re-plans by then anyway. */
-const MAX_RETRY_AFTER_MS = 24 * 60 * 60 * 1000;
-const HTTP_DATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
-
-/** `Retry-After` is either delta-seconds or an HTTP date (IMF-fixdate); anything else is ignored. */
-export function parseRetryAfter(value: string | undefined, now: Date): number | undefined {
-  const text = value?.trim() ?? '';
-  let delayMs: number | undefined;
-  if (/^\d+$/.test(text)) delayMs = Number(text) * 1000;
-  else if (HTTP_DATE.test(text)) delayMs = Math.max(0, Date.parse(text) - now.getTime());
-  return delayMs === undefined ? undefined : Math.min(delayMs, MAX_RETRY_AFTER_MS);
-}
-
-/**
- * Replaces every occurrence of a known secret. Applied to any text that came from the network or a library.
- * Secrets are kept by name, so that a renewed token replaces the old one instead of piling up.
- */
-export class SecretRedactor {
-  private readonly secrets = new Map<string, readonly string[]>();
-
-  set(name: string, ...values: (string | undefined)[]): void {
-    this.secrets.set(
-      name,
-      values.filter((value): value is string => value !== undefined && value !== ''),
-    );
-  }
-
-  delete(name: string): void {
-    this.secrets.delete(name);
-  }
-
-  redact(text: string): string;
-  redact(text: string | undefined): string | undefined;
-  redact(text: string | undefined): string | undefined {
-    if (text === undefined) return undefined;
-    let clean = text;
-    for (const values of this.secrets.values()) {
-      for (const secret of values) clean = clean.split(secret).join('[redacted]');
-    }
-    return clean;
-  }
+  const reason = d.reason ?? '';
+  const ours = `${what}${status}: ; ${reason}${retry}`.length;
+  const said = clip(
+    [d.serviceNowMessage, d.detail].filter((part) => part !== undefined && part !== '').join(': '),
+    Math.max(MIN_SAID_LENGTH, MAX_MESSAGE_LENGTH - ours),
+  );
+  const why = [said, reason].filter((part) => part !== '').join('; ');
+  return clip(`${what}${status}${why === '' ? '' : `: ${why}`}${retry}`, MAX_MESSAGE_LENGTH);
 }

@@ -1,7 +1,11 @@
-import axios, { type AxiosInstance, isAxiosError } from 'axios';
 import { z } from 'zod';
-import { isLoopbackHost } from '../config/loopback';
-import { parseRetryAfter, ServiceNowError, type SecretRedactor, type ServiceNowOperation } from './errors';
+import { clip, MAX_FIELD_LENGTH } from '../contract/limits';
+import { Exchange, ExchangeError, type ExchangeFailure } from '../http/exchange';
+import { peerText } from '../http/peerText';
+import type { SecretRedactor } from '../http/redaction';
+import { parseRetryAfter } from '../http/retryAfter';
+import { requireSecureEndpoint } from '../http/secureEndpoint';
+import { ServiceNowError, type ServiceNowOperation } from './errors';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -38,24 +42,20 @@ export interface TransportOptions {
 /** ServiceNow caps request bodies at 10 MB; refusing bigger ones locally gives a clearer error. */
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 
-/** Plain-text https, or http to this machine only: credentials never cross a network in clear text. */
+/** Refuses, before anything is sent, a URL that would carry credentials in clear text (src/http/secureEndpoint). */
 export function checkTransportUrl(url: string, operation: ServiceNowOperation): URL {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new ServiceNowError({ kind: 'invalid-request', operation, reason: 'the URL is not valid' });
-  }
-  const allowed =
-    parsed.protocol === 'https:' || (parsed.protocol === 'http:' && isLoopbackHost(parsed.hostname));
-  if (!allowed || parsed.username !== '' || parsed.password !== '') {
-    throw new ServiceNowError({
-      kind: 'invalid-request',
-      operation,
-      reason: `refusing to send credentials to ${parsed.protocol}//${parsed.host}: use https (plain http only to loopback) and no credentials in the URL`,
-    });
-  }
-  return parsed;
+  return requireSecureEndpoint(
+    url,
+    (problem) =>
+      new ServiceNowError({
+        kind: 'invalid-request',
+        operation,
+        reason:
+          problem.kind === 'not-a-url'
+            ? 'the URL is not valid'
+            : `refusing to send credentials to ${problem.origin}: use https (plain http only to loopback) and no credentials in the URL`,
+      }),
+  );
 }
 
 const errorEnvelope = z.object({
@@ -67,19 +67,13 @@ const errorEnvelope = z.object({
  * status is returned to the caller, which knows what it means; only failures to get a usable answer throw.
  */
 export class HttpTransport {
-  private readonly http: AxiosInstance;
+  private readonly exchange: Exchange;
 
   constructor(private readonly options: TransportOptions) {
-    this.http = axios.create({
-      timeout: options.timeoutMs,
-      maxContentLength: options.maxResponseBytes,
-      maxBodyLength: MAX_REQUEST_BYTES,
-      // A redirect would be a login or wake-up page, never data; and it must not carry our Authorization header.
-      maxRedirects: 0,
-      validateStatus: () => true,
-      responseType: 'text',
-      // Parsed here, after the content type is checked, instead of axios' silent best-effort parse.
-      transformResponse: [(data: unknown) => data],
+    this.exchange = new Exchange({
+      timeoutMs: options.timeoutMs,
+      maxResponseBytes: options.maxResponseBytes,
+      maxRequestBytes: MAX_REQUEST_BYTES,
     });
   }
 
@@ -87,40 +81,31 @@ export class HttpTransport {
     checkTransportUrl(call.url, call.operation);
     const headers: Record<string, string> = { Accept: 'application/json' };
     if (call.authorization !== undefined) headers.Authorization = call.authorization;
-    let data: string | undefined;
+    let body: string | undefined;
     if (call.form !== undefined) {
       headers['Content-Type'] = 'application/x-www-form-urlencoded';
-      data = new URLSearchParams(call.form).toString();
+      body = new URLSearchParams(call.form).toString();
     } else if (call.body !== undefined) {
       headers['Content-Type'] = 'application/json';
-      data = JSON.stringify(call.body);
+      body = JSON.stringify(call.body);
     }
-    // axios' own timeout only fires while the socket is idle; a server trickling bytes would hold the call.
-    const deadline = AbortSignal.timeout(this.options.timeoutMs);
-    let response;
+    let answer;
     try {
-      response = await this.http.request<string>({
+      answer = await this.exchange.send({
         method: call.method,
         url: call.url,
         params: call.params,
-        data,
         headers,
-        signal: call.signal === undefined ? deadline : AbortSignal.any([call.signal, deadline]),
+        body,
+        signal: call.signal,
       });
     } catch (error) {
-      throw this.transportError(error, call, deadline.aborted);
+      throw error instanceof ExchangeError ? this.transportError(error.failure, call) : error;
     }
-    const responseHeaders = Object.fromEntries(
-      Object.entries(response.headers as Record<string, unknown>).map(([key, value]) => [
-        key.toLowerCase(),
-        headerText(value),
-      ]),
-    );
-    const text = typeof response.data === 'string' ? response.data : '';
     return {
-      status: response.status,
-      headers: responseHeaders,
-      json: this.parseBody(text, response.status, responseHeaders, call),
+      status: answer.status,
+      headers: answer.headers,
+      json: this.parseBody(answer.text, answer.status, answer.headers, call),
     };
   }
 
@@ -140,8 +125,8 @@ export class HttpTransport {
       table: call.table,
       record: call.record,
       status: answer.status,
-      serviceNowMessage: envelope.success ? redactor.redact(envelope.data.error.message) : undefined,
-      detail: envelope.success ? redactor.redact(envelope.data.error.detail ?? undefined) : undefined,
+      serviceNowMessage: envelope.success ? peerText(envelope.data.error.message, redactor) : undefined,
+      detail: envelope.success ? peerText(envelope.data.error.detail ?? undefined, redactor) : undefined,
       retryAfterMs: parseRetryAfter(answer.headers['retry-after'], this.options.now()),
       reason: answer.status >= 300 && answer.status < 400 ? redirectReason(answer) : undefined,
     });
@@ -164,7 +149,7 @@ export class HttpTransport {
         table: call.table,
         record: call.record,
         status,
-        reason: `expected JSON but got '${headers['content-type'] ?? 'no content type'}' (is the instance hibernating or in maintenance?)`,
+        reason: `expected JSON but got '${clip(headers['content-type'] ?? 'no content type', MAX_FIELD_LENGTH)}' (is the instance hibernating or in maintenance?)`,
       });
     }
     try {
@@ -182,39 +167,39 @@ export class HttpTransport {
     }
   }
 
-  private transportError(error: unknown, call: HttpCall, timedOut: boolean): ServiceNowError {
+  private transportError(failure: ExchangeFailure, call: HttpCall): ServiceNowError {
     const base = { operation: call.operation, table: call.table, record: call.record };
-    if (error instanceof ServiceNowError) return error;
-    if (!isAxiosError(error)) {
-      return new ServiceNowError({ ...base, kind: 'network', reason: 'the request failed unexpectedly' });
+    switch (failure.kind) {
+      case 'timeout':
+        return new ServiceNowError({
+          ...base,
+          kind: 'timeout',
+          reason: `no answer within ${this.options.timeoutMs} ms`,
+        });
+      case 'canceled':
+        return new ServiceNowError({ ...base, kind: 'canceled', reason: 'the request was canceled' });
+      case 'response-too-large':
+        return new ServiceNowError({
+          ...base,
+          kind: 'response-too-large',
+          reason: `the answer is larger than ${this.options.maxResponseBytes} bytes (lower ResponseSizeLimit)`,
+        });
+      case 'request-too-large':
+        return new ServiceNowError({
+          ...base,
+          kind: 'invalid-request',
+          reason: 'the request body is larger than 10 MB',
+        });
+      case 'network':
+        // Only the error code: the message of a low-level error can quote the URL or the request.
+        return new ServiceNowError({
+          ...base,
+          kind: 'network',
+          reason: `network error ${failure.code ?? 'unknown'}`,
+        });
+      case 'unexpected':
+        return new ServiceNowError({ ...base, kind: 'network', reason: 'the request failed unexpectedly' });
     }
-    if (timedOut || error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT') {
-      return new ServiceNowError({
-        ...base,
-        kind: 'timeout',
-        reason: `no answer within ${this.options.timeoutMs} ms`,
-      });
-    }
-    if (axios.isCancel(error) || error.code === 'ERR_CANCELED') {
-      return new ServiceNowError({ ...base, kind: 'canceled', reason: 'the request was canceled' });
-    }
-    if (/maxContentLength/i.test(error.message)) {
-      return new ServiceNowError({
-        ...base,
-        kind: 'response-too-large',
-        reason: `the answer is larger than ${this.options.maxResponseBytes} bytes (lower ResponseSizeLimit)`,
-      });
-    }
-    if (/maxBodyLength/i.test(error.message)) {
-      return new ServiceNowError({
-        ...base,
-        kind: 'invalid-request',
-        reason: 'the request body is larger than 10 MB',
-      });
-    }
-    // Only the error code: the message of a low-level error can quote the URL or the request.
-    const code = error.code ?? 'unknown';
-    return new ServiceNowError({ ...base, kind: 'network', reason: `network error ${code}` });
   }
 }
 
@@ -227,11 +212,4 @@ function redirectReason(answer: HttpAnswer): string {
   } catch {
     return 'redirected (not followed)';
   }
-}
-
-function headerText(value: unknown): string | undefined {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number') return String(value);
-  if (Array.isArray(value)) return value.map(String).join(', ');
-  return undefined;
 }

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isLoopbackHost } from '../config/loopback';
+import { requireSecureEndpoint, type EndpointProblem } from '../http/secureEndpoint';
 import type { Prng } from './random';
 
 /** The header carrying the shared secret on every notification. */
@@ -62,24 +62,18 @@ export class UnsafeNotifyUrlError extends Error {
  * printed. The URL itself is never repeated in the error, since it may hold such credentials.
  */
 export function notifyTarget(url: string, field = 'notify.url'): URL {
-  let target: URL;
-  try {
-    target = new URL(url);
-  } catch {
-    throw new UnsafeNotifyUrlError(field, 'is not a URL');
+  return requireSecureEndpoint(url, (problem) => new UnsafeNotifyUrlError(field, notifyProblemText(problem)));
+}
+
+function notifyProblemText(problem: EndpointProblem): string {
+  switch (problem.kind) {
+    case 'not-a-url':
+      return 'is not a URL';
+    case 'credentials-in-url':
+      return 'must not hold credentials: the shared secret authenticates the sender';
+    case 'not-https':
+      return `must be https://, or http:// to a loopback host (127.0.0.0/8, ::1, localhost), not ${problem.origin}`;
   }
-  if (target.username !== '' || target.password !== '') {
-    throw new UnsafeNotifyUrlError(
-      field,
-      'must not hold credentials: the shared secret authenticates the sender',
-    );
-  }
-  if (target.protocol === 'https:') return target;
-  if (target.protocol === 'http:' && isLoopbackHost(target.hostname)) return target;
-  throw new UnsafeNotifyUrlError(
-    field,
-    `must be https://, or http:// to a loopback host (127.0.0.0/8, ::1, localhost), not ${target.protocol}//${target.host}`,
-  );
 }
 
 /**

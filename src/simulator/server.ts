@@ -9,7 +9,7 @@
  */
 
 import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
-import { isLoopbackHost } from '../config/loopback';
+import { isLoopbackHost } from '../http/loopback';
 import { registerAdminRoutes } from './adminRoutes';
 import { ApiError, sendApiError, unknownResource, unreadableRequest } from './apiErrors';
 import { acceptBodilessJson } from './bodyParsing';

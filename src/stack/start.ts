@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { loadConfig, ConfigError } from '../config/load';
-import { isLoopbackHost } from '../config/loopback';
+import { isLoopbackHost } from '../http/loopback';
 import { resolveTemporalTarget } from '../config/temporalConnection';
 import { requireBinary, TemporalBinaryMissingError } from '../platform/temporalBinaries';
 import { registerSearchAttributes } from '../platform/registerSearchAttributes';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { inspect } from 'node:util';
 import { ApplicationFailure } from '@temporalio/common';
 import { asMustHappenActivity } from '../../src/activities/failures';
@@ -9,53 +9,19 @@ import {
   type IdentityManagerAuth,
 } from '../../src/assignments/httpStore';
 import { IdentityManagerError } from '../../src/assignments/identityManagerError';
-import type { AssignmentStore } from '../../src/assignments/store';
 import { testTransition as transition } from '../helpers/assignments';
 import { startFakeIdentityManager, type FakeIdentityManager } from '../helpers/fakeIdentityManager';
-import { failureOf, renderings } from '../helpers/serviceNowErrors';
+import {
+  assertNoSecrets,
+  httpStoreFixture as fixture,
+  imFailure,
+  TEMPLATE,
+} from '../helpers/httpStoreFixture';
+import { failureOf } from '../helpers/serviceNowErrors';
 
 const BEARER = 'Bearer-Secret-9f8e7d6c5b4a';
 const CLIENT_ID = 'connector-client';
 const CLIENT_SECRET = 'Client-Secret-0a1b2c3d4e5f';
-const TEMPLATE = '/api/assignments/{assignmentId}/orders/{orderId}?connection={connection}&state={state}';
-
-/** A fake for the enclosing describe, and stores on it that are closed when the describe ends. */
-function fixture(options: Parameters<typeof startFakeIdentityManager>[0] = {}) {
-  let fake: FakeIdentityManager | undefined;
-  const stores: AssignmentStore[] = [];
-  before(async () => {
-    fake = await startFakeIdentityManager(options);
-  });
-  after(async () => {
-    await Promise.all(stores.map((store) => store.close()));
-    await fake?.close();
-  });
-  const im = () => {
-    assert.ok(fake !== undefined, 'the fake Identity Manager is started by before()');
-    return fake;
-  };
-  const store = (overrides: Partial<HttpAssignmentStoreOptions> = {}) => {
-    const created = createHttpAssignmentStore({
-      urlTemplate: `${im().url}${TEMPLATE}`,
-      retryDelayMs: 1,
-      timeoutMs: 5_000,
-      ...overrides,
-    });
-    stores.push(created);
-    return created;
-  };
-  return { im, store };
-}
-
-function imFailure(action: () => Promise<unknown>): Promise<IdentityManagerError> {
-  return failureOf(IdentityManagerError, action);
-}
-
-function assertNoSecrets(error: Error, secrets: readonly string[]): void {
-  for (const text of renderings(error)) {
-    for (const secret of secrets) assert.ok(!text.includes(secret), `secret leaked: ${text}`);
-  }
-}
 
 function oauth(im: FakeIdentityManager, secret = CLIENT_SECRET): IdentityManagerAuth {
   return {

@@ -7,13 +7,14 @@ import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
  * A small Identity Manager on loopback for the HTTP assignment store: it accepts transitions at any path under
  * `/api/`, issues OAuth tokens at `/oauth/token` and fails on request.
  *
- * Repeats: a transition whose `Idempotency-Key` was accepted before is answered 409 Conflict by default, the
- * answer the store documents as "already applied" (a state-change API that refuses to apply a change twice).
+ * It answers as src/assignments/acknowledgement.ts documents: `{"status": "applied"}` for a transition kept now.
+ * Repeats: a transition whose `Idempotency-Key` was accepted before is answered 409 Conflict with
+ * `{"status": "already-applied"}` by default (a state-change API that refuses to apply a change twice).
  * `repeat: 'replay'` answers 200 again instead, as APIs following the IETF Idempotency-Key draft replay the
  * first answer; the store then cannot tell, and reports the repeat as applied. Either way it is kept once.
  *
  * Like the Identity Manager the store documents, it never moves an order backwards: a Transmitted for an order
- * that already holds a final state (`isFinal`) is answered 409 and not kept.
+ * that already holds a final state (`isFinal`) is answered 409 with `{"status": "superseded"}` and not kept.
  */
 
 export type Fault =
@@ -28,6 +29,8 @@ export type Fault =
       readonly body?: Readonly<Record<string, unknown>>;
       readonly echoAuthorization?: boolean;
     }
+  /** Answer this status with this body as it is, e.g. a gateway's HTML sign-in page with status 200. */
+  | { readonly kind: 'raw'; readonly status: number; readonly contentType?: string; readonly body: string }
   /** Never answer (until the fake is closed). */
   | { readonly kind: 'hang' }
   /** Drop the connection without an answer. */
@@ -156,6 +159,10 @@ export async function startFakeIdentityManager(
       request.raw.socket.destroy();
       return reply;
     }
+    if (fault?.kind === 'raw') {
+      if (fault.contentType !== undefined) reply.header('content-type', fault.contentType);
+      return reply.code(fault.status).send(fault.body);
+    }
     if (fault?.kind === 'status') {
       const echo =
         fault.echoAuthorization === true
@@ -178,11 +185,15 @@ export async function startFakeIdentityManager(
     if (accepted.has(key)) {
       return options.repeat === 'replay'
         ? reply.send({ status: 'applied' })
-        : reply.code(409).send({ message: `transition ${key} was already applied` });
+        : reply
+            .code(409)
+            .send({ status: 'already-applied', message: `transition ${key} was already applied` });
     }
     const body = call.body as { orderId: string; provisioningState: string; isFinal: boolean };
     if (states.get(body.orderId)?.isFinal === true && !body.isFinal) {
-      return reply.code(409).send({ message: `order ${body.orderId} already holds a final state` });
+      return reply
+        .code(409)
+        .send({ status: 'superseded', message: `order ${body.orderId} already holds a final state` });
     }
     accepted.add(key);
     received.push(call);
