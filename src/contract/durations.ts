@@ -31,3 +31,14 @@ export function approximateDuration(ms: number): string {
   if (hours < 48) return `${hours} hours`;
   return `${Math.round(hours / 24)} days`;
 }
+
+/** A stopwatch reading for progress lines: `4.2 s`, `27 s`, `4m05s`, `1h02m03s`. */
+export function elapsedDuration(ms: number): string {
+  if (ms < 10_000) return `${(ms / 1000).toFixed(1)} s`;
+  const total = Math.round(ms / 1000);
+  if (total < 60) return `${total} s`;
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = String(total % 60).padStart(2, '0');
+  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m${s}s` : `${m}m${s}s`;
+}

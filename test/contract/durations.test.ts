@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { duration } from '../../src/cli/cliOutput';
-import { approximateDuration, formatDuration } from '../../src/contract/durations';
+import { approximateDuration, elapsedDuration, formatDuration } from '../../src/contract/durations';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -31,5 +31,12 @@ describe('durations as text', () => {
     assert.equal(approximateDuration(47 * HOUR + 29 * MINUTE), '47 hours');
     assert.equal(approximateDuration(47 * HOUR + 30 * MINUTE), '2 days');
     assert.equal(approximateDuration(10 * DAY), '10 days');
+  });
+
+  test('elapsedDuration reads like a stopwatch: tenths under 10 s, then seconds, minutes and hours', () => {
+    assert.equal(elapsedDuration(4_200), '4.2 s');
+    assert.equal(elapsedDuration(27_400), '27 s');
+    assert.equal(elapsedDuration(4 * MINUTE + 5_000), '4m05s');
+    assert.equal(elapsedDuration(HOUR + 2 * MINUTE + 3_000), '1h02m03s');
   });
 });

@@ -1,3 +1,4 @@
+import { elapsedDuration } from '../../contract/durations';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   exportEnding,
@@ -11,7 +12,6 @@ import { exportActivityId, type ExportResult, type TableProgress } from '../../c
 import { isIdentityTable } from '../../export/fields';
 import { formatTable, plural, printJson } from '../cliOutput';
 import { CliError } from '../errors';
-import { elapsedText } from './format';
 import { progressView, type FollowOptions, type ProgressView } from './progressView';
 
 /** Following an export run to its end: a look every half second, the progress view, then the summary. */
@@ -151,7 +151,7 @@ function summaryOf(workflowId: string, result: ExportResult, ending = 'finished'
     `Export ${workflowId} of ${result.connection} ${ending}: ${plural(result.tables.length, 'table')}` +
     `${ending === 'finished' ? '' : ' exported'}, ` +
     `${plural(rows, 'row')}` +
-    (Number.isFinite(elapsed) ? ` in ${elapsedText(elapsed)}` : '');
+    (Number.isFinite(elapsed) ? ` in ${elapsedDuration(elapsed)}` : '');
   const table = formatTable(
     ['table', 'mode', 'rows', 'duplicates skipped', 'watermark', 'file'],
     result.tables.map((exported) => [
