@@ -1,31 +1,18 @@
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
+import { useLoopbackServer, type Handler } from '../helpers/loopbackServer';
 import { Exchange, ExchangeError, type ExchangeFailure } from '../../src/http/exchange';
-
-type Handler = (request: IncomingMessage, response: ServerResponse) => void;
 
 let handler: Handler = (_request, response) => response.end();
 const paths: string[] = [];
-const server = createServer((request, response) => {
+const server = useLoopbackServer((request, response) => {
   paths.push(request.url ?? '');
   handler(request, response);
-});
-let base = '';
-
-before(async () => {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-after(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
 });
 
 async function failureOf(exchange: Exchange, signal?: AbortSignal): Promise<ExchangeFailure> {
   try {
-    await exchange.send({ method: 'GET', url: `${base}/x`, headers: {}, signal });
+    await exchange.send({ method: 'GET', url: `${server.url}/x`, headers: {}, signal });
   } catch (error) {
     assert.ok(error instanceof ExchangeError, String(error));
     return error.failure;
@@ -42,7 +29,7 @@ describe('Exchange', () => {
       response.writeHead(418, { 'Content-Type': 'application/json', 'X-Many': ['a', 'b'] });
       response.end('{"not": "parsed"}');
     };
-    const answer = await exchange.send({ method: 'POST', url: `${base}/t`, headers: {}, body: 'hi' });
+    const answer = await exchange.send({ method: 'POST', url: `${server.url}/t`, headers: {}, body: 'hi' });
     assert.equal(answer.status, 418);
     assert.equal(answer.headers['content-type'], 'application/json');
     assert.equal(answer.headers['x-many'], 'a, b');
@@ -51,11 +38,11 @@ describe('Exchange', () => {
 
   test('a redirect is returned, not followed', async () => {
     handler = (_request, response) => {
-      response.writeHead(302, { Location: `${base}/elsewhere` });
+      response.writeHead(302, { Location: `${server.url}/elsewhere` });
       response.end();
     };
     const before = paths.length;
-    const answer = await exchange.send({ method: 'GET', url: `${base}/start`, headers: {} });
+    const answer = await exchange.send({ method: 'GET', url: `${server.url}/start`, headers: {} });
     assert.equal(answer.status, 302);
     assert.deepEqual(paths.slice(before), ['/start']);
   });
@@ -65,7 +52,7 @@ describe('Exchange', () => {
     assert.deepEqual(await failureOf(exchange), { kind: 'response-too-large' });
 
     await assert.rejects(
-      exchange.send({ method: 'POST', url: `${base}/big`, headers: {}, body: 'y'.repeat(1024) }),
+      exchange.send({ method: 'POST', url: `${server.url}/big`, headers: {}, body: 'y'.repeat(1024) }),
       (error: unknown) => error instanceof ExchangeError && error.failure.kind === 'request-too-large',
     );
 

@@ -3,36 +3,25 @@
  * stands in for misbehaving instances, proxies and middleboxes.
  */
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
+import { useLoopbackServer, type Handler } from '../helpers/loopbackServer';
 import { renderings, serviceNowFailure } from '../helpers/serviceNowErrors';
 import { ServiceNowClient } from '../../src/servicenow/client';
-
-type Handler = (request: IncomingMessage, response: ServerResponse) => void;
 
 const PASSWORD = 'Hostile-Pa55word-7731';
 const SYS_ID = 'a'.repeat(32);
 let handler: Handler = (_request, response) => response.end();
 const seenAuthorization: (string | undefined)[] = [];
-const server = createServer((request, response) => {
+const server = useLoopbackServer((request, response) => {
   seenAuthorization.push(request.headers.authorization);
   handler(request, response);
-});
-let baseUrl = '';
-
-before(async () => {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-after(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
 });
 
 function client(options: { maxResponseBytes?: number } = {}): ServiceNowClient {
   return new ServiceNowClient({
-    tableApiUrl: `${baseUrl}/api/now/table`,
+    tableApiUrl: `${server.url}/api/now/table`,
     credentials: { kind: 'basic', login: 'connector', password: PASSWORD },
     ...options,
   });
@@ -187,7 +176,7 @@ describe('client against misbehaving servers', () => {
     };
     try {
       const slow = new ServiceNowClient({
-        tableApiUrl: `${baseUrl}/api/now/table`,
+        tableApiUrl: `${server.url}/api/now/table`,
         credentials: { kind: 'basic', login: 'connector', password: PASSWORD },
         timeoutMs: 500,
       });
@@ -235,7 +224,7 @@ describe('client against misbehaving servers', () => {
     handler = json(
       200,
       { result: rows },
-      { Link: `<${baseUrl}/api/now/table/incident?sysparm_offset=50>;rel="next"` },
+      { Link: `<${server.url}/api/now/table/incident?sysparm_offset=50>;rel="next"` },
     );
     const error = await serviceNowFailure(() => client().findByCorrelationId('incident', 'mine'));
     assert.equal(error.kind, 'mismatch');

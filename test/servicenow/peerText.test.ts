@@ -3,36 +3,23 @@
  * workflow state: it must come out short, and without any form of a credential the connector sent.
  */
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
+import { useLoopbackServer, type Handler } from '../helpers/loopbackServer';
 import { toActivityFailure } from '../../src/activities/failures';
 import { MAX_MESSAGE_LENGTH } from '../../src/contract/limits';
 import { ServiceNowClient, type ServiceNowClientOptions } from '../../src/servicenow/client';
 import { renderings, serviceNowFailure } from '../helpers/serviceNowErrors';
-
-type Handler = (request: IncomingMessage, response: ServerResponse) => void;
 
 const PASSWORD = `Echo&Pa55 "word"+/<7731>`;
 const CLIENT_SECRET = 'Client+Secret/With Spaces&"quotes"';
 const SYS_ID = 'b'.repeat(32);
 const HUGE = 'x'.repeat(3 * 1024 * 1024);
 let handler: Handler = (_request, response) => response.end();
-const server = createServer((request, response) => handler(request, response));
-let baseUrl = '';
-
-before(async () => {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-after(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-});
+const server = useLoopbackServer((request, response) => handler(request, response));
 
 function client(credentials?: ServiceNowClientOptions['credentials']): ServiceNowClient {
   return new ServiceNowClient({
-    tableApiUrl: `${baseUrl}/api/now/table`,
+    tableApiUrl: `${server.url}/api/now/table`,
     credentials: credentials ?? { kind: 'basic', login: 'connector', password: PASSWORD },
   });
 }
@@ -92,7 +79,7 @@ describe('ServiceNow error text is short and secret-free', () => {
     const error = await serviceNowFailure(() =>
       client({
         kind: 'oauth',
-        tokenUrl: `${baseUrl}/oauth_token.do`,
+        tokenUrl: `${server.url}/oauth_token.do`,
         clientId: 'connector',
         clientSecret: CLIENT_SECRET,
       }).getTicket('incident', SYS_ID),
@@ -121,7 +108,7 @@ describe('ServiceNow error text is short and secret-free', () => {
     const error = await serviceNowFailure(() =>
       client({
         kind: 'oauth',
-        tokenUrl: `${baseUrl}/oauth_token.do`,
+        tokenUrl: `${server.url}/oauth_token.do`,
         clientId: 'connector',
         clientSecret: CLIENT_SECRET,
       }).getTicket('incident', SYS_ID),
