@@ -162,6 +162,11 @@ describe('rejected logins keep orders waiting (dev server: pending activities sh
     const first = await startWorker(taskQueue);
     const { handle, ticket } = await start(taskQueue);
     const opened = await ticket();
+    // The ticket shows in ServiceNow before openTicket has finished (it looks the ticket up again): stopping the
+    // worker then would leave openTicket, not the cancellation, to the worker with the wrong password.
+    await waitFor('the order waiting for its ticket', async () =>
+      (await handle.query(statusQuery)).phase === 'waiting' ? true : undefined,
+    );
     await stop(first);
     const wrong = await startWorker(taskQueue, { settings: settings('not-the-password') });
     const revocation = handle.executeUpdate(cancelUpdate, { args: [{ reason: 'left the company' }] });
