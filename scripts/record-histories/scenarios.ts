@@ -296,6 +296,13 @@ export const scenarios: readonly Scenario[] = [
       'Canceled in Temporal: the ticket is canceled and Errored recorded in a scope that cannot be canceled midway.',
     ...canceledInTemporal,
   },
+  {
+    name: 'closed',
+    release: 3,
+    description:
+      'As in release 2 (closed after three days, noticed through ticketChanged): with the dot-segment-ids marker, ids of "." or ".." being refused on arrival.',
+    ...closedAfterThreeDays,
+  },
 ];
 
 /** A Table API call as the simulator's admin; the parsed answer, or undefined for 204. */

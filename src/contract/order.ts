@@ -140,16 +140,45 @@ export function orderLimitIssues(input: ProvisioningInput): OrderProblem[] {
   return problems;
 }
 
+/**
+ * `.` and `..` are no ids: written into a URL path (Identity Manager's `{assignmentId}` and `{orderId}`), they
+ * address another resource, so the store refuses them and the order could never be recorded.
+ */
+function isDotSegment(id: string): boolean {
+  return id === '.' || id === '..';
+}
+
+const DOT_SEGMENT_MESSAGE = 'must not be "." or "..", which address another path in a URL';
+
+/** The ids checked by {@link isDotSegment} since the third release; the workflow id is checked by the workflow. */
+export function dotSegmentIdIssues(input: ProvisioningInput): OrderProblem[] {
+  return isDotSegment(input.order.AssignedResourceTypeId)
+    ? [{ path: ['order', 'AssignedResourceTypeId'], message: DOT_SEGMENT_MESSAGE }]
+    : [];
+}
+
+/** The workflow id, as it would be reported among an order's problems. */
+export function workflowIdProblems(workflowId: string): string[] {
+  return isDotSegment(workflowId) ? [`workflow id: ${DOT_SEGMENT_MESSAGE}`] : [];
+}
+
 /** {@link orderLimitIssues} as field-level messages, e.g. `connection: must be at most 64 characters`. */
 export function orderLimitProblems(input: ProvisioningInput): string[] {
-  return orderLimitIssues(input).map(
-    ({ path, message }) => `${path.length === 0 ? '(input)' : path.join('.')}: ${message}`,
-  );
+  return problemTexts(orderLimitIssues(input));
+}
+
+/** {@link dotSegmentIdIssues} as field-level messages. */
+export function dotSegmentIdProblems(input: ProvisioningInput): string[] {
+  return problemTexts(dotSegmentIdIssues(input));
+}
+
+function problemTexts(problems: readonly OrderProblem[]): string[] {
+  return problems.map(({ path, message }) => `${path.length === 0 ? '(input)' : path.join('.')}: ${message}`);
 }
 
 /** The workflow's input: plain JSON that any Temporal client can send, with every limit checked. */
 export const provisioningInputSchema = provisioningInputShape.superRefine((input, context) => {
-  for (const { path, message } of orderLimitIssues(input)) {
+  for (const { path, message } of [...orderLimitIssues(input), ...dotSegmentIdIssues(input)]) {
     context.addIssue({ code: 'custom', message, path: [...path] });
   }
 });

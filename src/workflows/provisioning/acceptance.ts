@@ -2,9 +2,11 @@ import { ApplicationFailure, patched, workflowInfo } from '@temporalio/workflow'
 import { MAX_ORDER_ID_LENGTH } from '../../contract/limits';
 import {
   describeIssues,
+  dotSegmentIdProblems,
   orderLimitProblems,
   provisioningInputShape,
   type ProvisioningInput,
+  workflowIdProblems,
 } from '../../contract/order';
 import { carriedStateSchema, type CarriedState } from '../../contract/provisioning';
 import { InvariantError } from './invariant';
@@ -39,6 +41,10 @@ function acceptOrder(input: unknown): ProvisioningInput {
   const problems = patched(Patches.orderLimits) ? orderLimitProblems(parsed.data) : [];
   if (problems.length > 0) throw refuse(problems);
   const orderId = workflowInfo().workflowId;
+  if (patched(Patches.dotSegmentIds)) {
+    const ids = [...dotSegmentIdProblems(parsed.data), ...workflowIdProblems(orderId)];
+    if (ids.length > 0) throw refuse(ids);
+  }
   if (orderId.length > MAX_ORDER_ID_LENGTH) {
     throw invalid(
       'InvalidOrder',

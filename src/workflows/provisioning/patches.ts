@@ -12,4 +12,6 @@ export const Patches = {
   recordFailures: 'record-failures',
   /** A malformed ticketChanged notice (sysModCount not a count) is ignored instead of acted on. */
   validatedNotices: 'validated-notices',
+  /** New runs refuse an assignment or workflow id of "." or "..", which no Identity Manager URL can address. */
+  dotSegmentIds: 'dot-segment-ids',
 } as const;

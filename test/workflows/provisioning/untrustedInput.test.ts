@@ -198,6 +198,26 @@ describe('provisioning inputs from untrusted clients (time-skipping server)', ()
     assert.throws(() => parseProvisioningInput({ connection: 'Sim', order: bulky }), /bytes of JSON/);
   });
 
+  test('an assignment or workflow id of "." or ".." is refused on arrival, by the client and by the workflow', async () => {
+    for (const id of ['.', '..']) {
+      const order = { ...testOrder().order, AssignedResourceTypeId: id };
+      assert.throws(
+        () => parseProvisioningInput({ connection: 'Sim', order }),
+        /order\.AssignedResourceTypeId: must not be "\." or "\.\."/,
+      );
+      const handle = await startRaw(`dot-id-${process.pid}-${id.length}`, [{ connection: 'Sim', order }]);
+      const failure = await failureOf(handle.result());
+      assert.equal(failure.type, 'InvalidOrder');
+      assert.equal(failure.nonRetryable, true);
+      assert.match(failure.message, /order\.AssignedResourceTypeId: must not be "\." or "\.\."/);
+      assert.deepEqual(await main.ledger.history(handle.workflowId), [], 'nothing recorded');
+    }
+    const dots = await startRaw('..', [testOrder()]);
+    const failure = await failureOf(dots.result());
+    assert.equal(failure.type, 'InvalidOrder');
+    assert.match(failure.message, /workflow id: must not be "\." or "\.\."/);
+  });
+
   test('an identifier at the limit goes all the way: ticket, search attribute and store', async () => {
     const { handle, ticket } = await start(testOrder(LONG_RESOURCE_TYPE));
     fixture.sim.instance.actOnTicket(ticket.number, { action: 'close', notes: 'n'.repeat(10_000) });
