@@ -1,7 +1,6 @@
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { Client } from '@temporalio/client';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import * as proto from '@temporalio/proto';
 import { patchProtobufRoot } from '@temporalio/proto/lib/patch-protobuf-root';
@@ -23,15 +22,6 @@ export interface RunHistory {
   readonly history: History;
   /** Where it came from: `server` or the file's path. */
   readonly source: string;
-}
-
-/** Runs of one workflow id followed at most this far: at 500 events a run, 1,000 runs are half a million events. */
-export const DEFAULT_MAX_RUNS = 1_000;
-
-export interface FetchRunsOptions {
-  /** A run of the chain to start from; by default the latest run of the workflow id. */
-  readonly runId?: string;
-  readonly maxRuns?: number;
 }
 
 /** A proto int64 as a number: Long from gRPC and protobufjs, plain numbers or strings from proto JSON. */
@@ -62,53 +52,6 @@ export class HistoryError extends Error {
     super(message);
     this.name = 'HistoryError';
   }
-}
-
-/**
- * Every run of a workflow id's latest execution chain (or of the chain holding `runId`), oldest first. Runs are
- * linked through their histories: a run's start names the run it continues (`continuedExecutionRunId`) and its
- * continue-as-new event names the next (`newExecutionRunId`). Visibility is not used, so it works on servers
- * whose visibility is eventually consistent or missing (the time-skipping test server).
- */
-export async function fetchRunHistories(
-  client: Client,
-  workflowId: string,
-  options: FetchRunsOptions = {},
-): Promise<RunHistory[]> {
-  const maxRuns = options.maxRuns ?? DEFAULT_MAX_RUNS;
-  const startRunId = options.runId ?? (await client.workflow.getHandle(workflowId).describe()).runId;
-  const fetch = async (runId: string): Promise<RunHistory> => ({
-    workflowId,
-    runId,
-    history: await client.workflow.getHandle(workflowId, runId).fetchHistory(),
-    source: 'server',
-  });
-  const tooMany = () =>
-    new HistoryError(
-      `Workflow ${workflowId} has more than ${maxRuns} runs; raise the limit to read them all`,
-    );
-
-  const start = await fetch(startRunId);
-  const runs: RunHistory[] = [start];
-  const seen = new Set([startRunId]);
-  /** Follows the chain one way from `first`, each run naming the next through `link`; a loop ends it. */
-  const follow = async (
-    first: string | undefined,
-    link: (history: History) => string | undefined,
-    keep: (run: RunHistory) => void,
-  ) => {
-    for (let runId = first; runId !== undefined && !seen.has(runId);) {
-      if (runs.length >= maxRuns) throw tooMany();
-      seen.add(runId);
-      const run = await fetch(runId);
-      keep(run);
-      runId = link(run.history);
-    }
-  };
-  // Backwards to the first run of the chain, then forwards when the given run was not the latest.
-  await follow(continuedFrom(start.history), continuedFrom, (run) => runs.unshift(run));
-  await follow(continuedAs(start.history), continuedAs, (run) => runs.push(run));
-  return runs;
 }
 
 /** The run this run continues (continue-as-new, retry or cron), from its first event. */
@@ -190,13 +133,8 @@ export function historyJSON(history: History): string {
   return `{"events":[\n${events.join(',\n')}\n]}\n`;
 }
 
-export function saveHistoryFile(file: string, history: History): void {
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, historyJSON(history));
-}
-
 /**
- * Reads a history file (`temporal workflow show --output json`, the Web UI's download, or `saveHistoryFile`).
+ * Reads a history file (`temporal workflow show --output json`, the Web UI's download, or what `historyJSON` writes).
  */
 export function loadHistoryFile(file: string): RunHistory {
   let parsed: unknown;

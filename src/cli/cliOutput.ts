@@ -7,8 +7,6 @@ import { CONNECTION_IDENTIFIER } from '../contract/order';
 
 // Defined with the simulator's parsers: the standalone simulator must not depend on the CLI.
 export { wholeNumber } from '../simulator/optionParsers';
-// Durations print as they are typed (`10s`, `1d`) everywhere: in help texts, messages and schedules.
-export { formatDuration };
 
 /** Aligned columns, two spaces apart, with no trailing blanks. */
 export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {

@@ -62,11 +62,6 @@ export const provisioningOrderSchema = z.looseObject({
 
 export type ProvisioningOrder = z.output<typeof provisioningOrderSchema>;
 
-/** An order file as Identity Manager writes it. */
-export const provisioningOrdersListSchema = z.looseObject({
-  ProvisioningOrdersList: z.array(z.unknown(), { error: 'must be an array of provisioning orders' }),
-});
-
 /**
  * What names an order wherever it is reported: its results and statuses, the assignment transitions it records
  * and the messages Identity Manager receives all carry these fields.

@@ -3,14 +3,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { Command } from 'commander';
-import {
-  fetchRunHistories,
-  historyFilesIn,
-  historyFromJson,
-  inRunOrder,
-  loadHistoryFile,
-} from '../../src/audit/histories';
+import { historyFilesIn, historyFromJson, inRunOrder, loadHistoryFile } from '../../src/audit/histories';
 import { buildTimeline } from '../../src/audit/timeline';
+import { fetchRunHistories } from '../../src/client/histories';
 import type { Timeline, TimelineEntry, TimelineKind } from '../../src/audit/timelineModel';
 import { renderTimeline } from '../../src/audit/timelineText';
 import { registerAuditCommands } from '../../src/cli/auditCommands';

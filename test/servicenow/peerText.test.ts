@@ -24,6 +24,16 @@ function client(credentials?: ServiceNowClientOptions['credentials']): ServiceNo
   });
 }
 
+/** A client of the OAuth client-credentials grant, whose token endpoint is the scripted server too. */
+function oauthClient(): ServiceNowClient {
+  return client({
+    kind: 'oauth',
+    tokenUrl: `${server.url}/oauth_token.do`,
+    clientId: 'connector',
+    clientSecret: CLIENT_SECRET,
+  });
+}
+
 function json(status: number, body: unknown): Handler {
   return (_request, response) => {
     response.writeHead(status, { 'Content-Type': 'application/json' });
@@ -76,14 +86,7 @@ describe('ServiceNow error text is short and secret-free', () => {
 
   test('a token endpoint refusing with a 3 MB error_description gives a short auth error', async () => {
     handler = json(401, { error: 'invalid_client', error_description: HUGE });
-    const error = await serviceNowFailure(() =>
-      client({
-        kind: 'oauth',
-        tokenUrl: `${server.url}/oauth_token.do`,
-        clientId: 'connector',
-        clientSecret: CLIENT_SECRET,
-      }).getTicket('incident', SYS_ID),
-    );
+    const error = await serviceNowFailure(() => oauthClient().getTicket('incident', SYS_ID));
     assert.equal(error.kind, 'auth');
     assert.ok(error.message.length <= MAX_MESSAGE_LENGTH, `message is ${error.message.length} characters`);
   });
@@ -105,14 +108,7 @@ describe('ServiceNow error text is short and secret-free', () => {
   test('encoded echoes of the OAuth client secret in an error_description are masked', async () => {
     const secrets = echoes(CLIENT_SECRET);
     handler = json(401, { error: 'invalid_client', error_description: `got ${secrets.join(' | ')}` });
-    const error = await serviceNowFailure(() =>
-      client({
-        kind: 'oauth',
-        tokenUrl: `${server.url}/oauth_token.do`,
-        clientId: 'connector',
-        clientSecret: CLIENT_SECRET,
-      }).getTicket('incident', SYS_ID),
-    );
+    const error = await serviceNowFailure(() => oauthClient().getTicket('incident', SYS_ID));
     assert.match(error.message, /got \[redacted\]/);
     assertAbsent(renderings(error), secrets);
   });

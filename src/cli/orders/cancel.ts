@@ -1,10 +1,11 @@
+import { formatDuration } from '../../contract/durations';
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { cancelOrder, type CancelOutcome } from '../../client/orderCancel';
 import { executionLabel } from '../../client/orderStatus';
 import { messageOf } from '../../client/session';
 import { cancelRequestProblems } from '../../contract/messages';
-import { durationOption, formatDuration, nonEmpty, printJson, usageErrorsExit2 } from '../cliOutput';
+import { durationOption, nonEmpty, printJson, usageErrorsExit2 } from '../cliOutput';
 import { CliError } from '../errors';
 import { loadCliConfig } from '../loadCliConfig';
 import { withTemporal } from '../temporalClient';

@@ -1,3 +1,4 @@
+import { formatDuration } from '../../contract/durations';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
@@ -10,14 +11,7 @@ import {
   type FileOutcome,
   type PassReport,
 } from '../../provisioning/orderFiles';
-import {
-  connectionId,
-  durationOption,
-  durationOrZero,
-  formatDuration,
-  plural,
-  usageErrorsExit2,
-} from '../cliOutput';
+import { connectionId, durationOption, durationOrZero, plural, usageErrorsExit2 } from '../cliOutput';
 import { CliError } from '../errors';
 import { loadCliConfig } from '../loadCliConfig';
 import { openTemporal } from '../temporalClient';

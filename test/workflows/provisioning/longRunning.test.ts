@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { fetchRunHistories } from '../../../src/audit/histories';
+import { fetchRunHistories } from '../../../src/client/histories';
 import { startOrder } from '../../../src/client/provisioning';
 import type { provisioningWorkflow } from '../../../src/workflows';
 import { statusQuery } from '../../../src/contract/messages';
