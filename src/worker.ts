@@ -5,7 +5,10 @@
 import { loadConfig, ConfigError } from './config/load';
 import type { SettingsFile } from './config/schema';
 import { resolveTemporalTarget, type TemporalTarget } from './config/temporalConnection';
+import type { Worker } from '@temporalio/worker';
+import { passwordTaskQueue } from './contract/names';
 import { createAssignmentStore } from './platform/assignmentStore';
+import { canEncrypt } from './platform/encryption';
 import {
   connectWorker,
   createConnectorWorker,
@@ -17,6 +20,8 @@ import { healthEndpoint, startHealthServer } from './platform/healthServer';
 export interface RunningWorker {
   /** The deployment name and build id this worker reports (and is routed by, with versioning). */
   deployment: WorkerDeployment;
+  /** Whether a second worker runs password resets on the password task queue (an encryption key is active). */
+  passwordResets: boolean;
   /** Resolves when the worker has stopped (after shutdown() or a fatal error). */
   done: Promise<void>;
   shutdown(): Promise<void>;
@@ -32,28 +37,57 @@ export async function startWorker(
   const endpoint = healthEndpoint(settings.TicketConnector.Worker, env);
   const connection = await connectWorker(target);
   const assignments = createAssignmentStore(settings);
-  const worker = await createConnectorWorker({
-    connection,
-    namespace: target.namespace,
-    taskQueue: target.taskQueue,
-    settings,
-    assignments,
-    deployment,
-  });
+  const workerOn = (taskQueue: string) =>
+    createConnectorWorker({
+      connection,
+      namespace: target.namespace,
+      taskQueue,
+      settings,
+      assignments,
+      deployment,
+    });
+  // Password resets get their own, always encrypting worker; without an active key there are none to run.
+  const workers = [await workerOn(target.taskQueue)];
+  if (canEncrypt(settings.TicketConnector.Encryption)) {
+    workers.push(await workerOn(passwordTaskQueue(target.taskQueue)));
+  }
   const health =
-    endpoint === undefined ? undefined : await startHealthServer(worker, endpoint.port, endpoint.host);
-  const done = worker.run().finally(async () => {
+    endpoint === undefined
+      ? undefined
+      : await startHealthServer(combinedState(workers), endpoint.port, endpoint.host);
+  const stopAll = () => {
+    for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+  };
+  // One worker failing stops the others, so that the process exits and its supervisor restarts it whole.
+  const runs = workers.map((worker) =>
+    worker.run().catch((error: unknown) => {
+      stopAll();
+      throw error;
+    }),
+  );
+  const done = Promise.allSettled(runs).then(async (results) => {
     health?.close();
     await assignments.close();
     await connection.close();
+    const failure = results.find((result) => result.status === 'rejected');
+    if (failure !== undefined) throw failure.reason;
   });
   return {
     deployment,
+    passwordResets: workers.length > 1,
     done,
     async shutdown() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
+      stopAll();
       await done;
     },
+  };
+}
+
+/** RUNNING only while every worker of the process is. */
+function combinedState(workers: readonly Worker[]): Pick<Worker, 'getState'> {
+  return {
+    getState: () =>
+      workers.map((worker) => worker.getState()).find((state) => state !== 'RUNNING') ?? 'RUNNING',
   };
 }
 
@@ -81,6 +115,11 @@ async function main(): Promise<void> {
       `(config: ${config.file ?? 'embedded defaults'})`,
   );
   console.log(describeDeployment(running.deployment, target));
+  console.log(
+    running.passwordResets
+      ? `Password resets on task queue "${passwordTaskQueue(target.taskQueue)}" (payloads encrypted)`
+      : 'Password resets off: no payload key is active (TicketConnector.Encryption.ActiveKey)',
+  );
   await running.done;
 }
 

@@ -25,14 +25,23 @@ export const quietLogger = {
   log() {},
 };
 
-let bundle: Promise<WorkflowBundle> | undefined;
+const bundles = new Map<string, Promise<WorkflowBundle>>();
 
-/** Workflow code is bundled once per process: bundling is the slowest step of starting a worker. */
-export function workflowBundle(): Promise<WorkflowBundle> {
-  bundle ??= bundleWorkflowCode({
-    workflowsPath: require.resolve('../../src/workflows'),
-    logger: quietLogger,
-  });
+/**
+ * Workflow code is bundled once per process and failure converter: bundling is the slowest step of starting a
+ * worker. An encrypting worker's bundle carries its failure converter (see src/codec/dataConverters.ts).
+ */
+export function workflowBundle(failureConverterPath?: string): Promise<WorkflowBundle> {
+  const key = failureConverterPath ?? '';
+  let bundle = bundles.get(key);
+  if (bundle === undefined) {
+    bundle = bundleWorkflowCode({
+      workflowsPath: require.resolve('../../src/workflows'),
+      ...(failureConverterPath === undefined ? {} : { failureConverterPath }),
+      logger: quietLogger,
+    });
+    bundles.set(key, bundle);
+  }
   return bundle;
 }
 

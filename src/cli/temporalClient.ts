@@ -7,20 +7,33 @@ import {
 import { NotAnOrderError } from '../client/orderStatus';
 import type { SettingsFile } from '../config/schema';
 import { resolveTemporalTarget, type TemporalTarget } from '../config/temporalConnection';
+import { EncryptionUnavailableError } from '../codec/dataConverters';
+import { ordersDataConverter, passwordsDataConverter } from '../platform/encryption';
 import { CliError } from './errors';
 
+export interface CliSessionOptions {
+  readonly lazy?: boolean;
+  /** Seal every payload with the active key (password resets); otherwise the orders' rule applies. */
+  readonly passwords?: boolean;
+}
+
 /**
- * A Temporal session for one CLI command, connected the way the worker connects (see resolveTemporalTarget);
- * connection failures and the errors any command may meet become CliErrors.
+ * A Temporal session for one CLI command, connected the way the worker connects (see resolveTemporalTarget) and
+ * with the worker's payload codec; connection failures and the errors any command may meet become CliErrors.
  */
 export async function openTemporal(
   settings: SettingsFile,
-  options: { lazy?: boolean } = {},
+  options: CliSessionOptions = {},
 ): Promise<TemporalSession> {
   try {
-    return await connectTemporal(resolveTemporalTarget(settings), options);
+    const encryption = settings.TicketConnector.Encryption;
+    const dataConverter = options.passwords
+      ? passwordsDataConverter(encryption)
+      : ordersDataConverter(encryption);
+    return await connectTemporal(resolveTemporalTarget(settings), { lazy: options.lazy, dataConverter });
   } catch (error) {
     if (error instanceof TemporalUnreachableError) throw new CliError(error.message);
+    if (error instanceof EncryptionUnavailableError) throw new CliError(error.message, 2);
     throw error;
   }
 }
@@ -29,7 +42,7 @@ export async function openTemporal(
 export async function withTemporal<T>(
   settings: SettingsFile,
   action: (session: TemporalSession) => Promise<T>,
-  options: { lazy?: boolean } = {},
+  options: CliSessionOptions = {},
 ): Promise<T> {
   const session = await openTemporal(settings, options);
   try {

@@ -5,6 +5,7 @@ import {
   ServiceError,
   WorkflowNotFoundError,
 } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import type { TemporalTarget } from '../config/temporalConnection';
 
 export type { Client };
@@ -29,13 +30,17 @@ export class TemporalUnreachableError extends Error {
   }
 }
 
-/**
- * Connects, checking that the server answers (`lazy`: no check, calls connect and reconnect as needed, for
- * long-running callers that must survive a server restart).
- */
+export interface SessionOptions {
+  /** No check: calls connect and reconnect as needed, for long-running callers that must survive a restart. */
+  readonly lazy?: boolean;
+  /** How payloads are encoded and decoded: the connector's codec (src/platform/encryption.ts). */
+  readonly dataConverter?: DataConverter;
+}
+
+/** Connects, checking that the server answers unless `lazy`. */
 export async function connectTemporal(
   target: TemporalTarget,
-  options: { readonly lazy?: boolean } = {},
+  options: SessionOptions = {},
 ): Promise<TemporalSession> {
   let connection: Connection;
   try {
@@ -45,7 +50,11 @@ export async function connectTemporal(
   } catch (error) {
     throw new TemporalUnreachableError(target, error);
   }
-  const client = new Client({ connection, namespace: target.namespace });
+  const client = new Client({
+    connection,
+    namespace: target.namespace,
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
+  });
   return { client, target, close: () => connection.close() };
 }
 

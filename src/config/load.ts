@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser';
 import type { z } from 'zod';
-import { SECRET_KEYS, settingsFileSchema, type SettingsFile } from './schema';
+import { isSecretSetting, settingsFileSchema, type SettingsFile } from './schema';
 
 /** Environment variables of the form SNOW_CONNECTOR__Connections__Main__Password override file values. */
 export const ENV_OVERRIDE_PREFIX = 'SNOW_CONNECTOR__';
@@ -133,12 +133,12 @@ function setPath(settings: JsonObject, keys: string[], value: unknown): void {
   });
 }
 
-function collectSecrets(value: unknown, found: string[] = []): string[] {
+function collectSecrets(value: unknown, path: string[] = [], found: string[] = []): string[] {
   if (!isObject(value)) return found;
   for (const [key, child] of Object.entries(value)) {
     // Very short values would mask ordinary words; reports never print values, so this is only a backstop.
-    if (SECRET_KEYS.has(key) && typeof child === 'string' && child.length >= 4) found.push(child);
-    else collectSecrets(child, found);
+    if (isSecretSetting([...path, key]) && typeof child === 'string' && child.length >= 4) found.push(child);
+    else collectSecrets(child, [...path, key], found);
   }
   return found;
 }

@@ -21,7 +21,14 @@ import { deploymentPart, healthHostSchema, workerBuildIdSchema } from './workerI
  */
 
 /** Keys whose values are never echoed anywhere (reports, logs, errors). */
-export const SECRET_KEYS = new Set(['Password', 'ClientSecret', 'ApiKey', 'BearerToken']);
+export const SECRET_KEYS = new Set(['Password', 'ClientSecret', 'ApiKey', 'BearerToken', 'Token']);
+
+/** Whether the setting at this path holds a secret: a secret key's value, or any payload key. */
+export function isSecretSetting(path: readonly string[]): boolean {
+  const [last] = path.slice(-1);
+  if (last !== undefined && SECRET_KEYS.has(last)) return true;
+  return path.length >= 2 && path[path.length - 2] === 'Keys' && path[path.length - 3] === 'Encryption';
+}
 
 const nonEmpty = (what: string) => z.string().trim().min(1, `must not be empty (expected ${what})`);
 
@@ -413,6 +420,45 @@ const workerSchema = z.strictObject({
   HealthHost: healthHostSchema.optional(),
 });
 
+/** Key ids travel in every encrypted payload and name Key Vault secrets (letters, digits and dashes only). */
+const PAYLOAD_KEY_ID = /^[A-Za-z][A-Za-z0-9-]{0,62}$/;
+
+const payloadKey = z.string().refine((value) => {
+  const text = value.trim();
+  return /^[A-Za-z0-9+/]+={0,2}$/.test(text) && Buffer.from(text, 'base64').length === 32;
+}, 'must be 32 random bytes in base64, e.g. the output of `openssl rand -base64 32`');
+
+/**
+ * `TicketConnector.Encryption`: the AES-256-GCM keys of the payload codec. Password resets are always encrypted
+ * (they need ActiveKey); provisioning orders only with EncryptOrders, since every client that starts them
+ * (Identity Manager's too) must then use the same codec. Old keys stay listed so that old histories open.
+ */
+const encryptionSchema = z
+  .strictObject({
+    Keys: z
+      .record(
+        z.string().regex(PAYLOAD_KEY_ID, 'key ids start with a letter and hold only letters, digits and "-"'),
+        payloadKey,
+      )
+      .default({}),
+    ActiveKey: nonEmpty('the id of the key that seals new payloads').optional(),
+    EncryptOrders: booleanString().default(false),
+  })
+  .superRefine((encryption, ctx) => {
+    if (encryption.ActiveKey !== undefined && !Object.hasOwn(encryption.Keys, encryption.ActiveKey)) {
+      ctx.addIssue({ code: 'custom', path: ['ActiveKey'], message: 'names a key that is not under Keys' });
+    }
+    if (encryption.EncryptOrders && encryption.ActiveKey === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ActiveKey'],
+        message: 'is missing: EncryptOrders needs an active key',
+      });
+    }
+  });
+
+export type EncryptionSettings = z.output<typeof encryptionSchema>;
+
 const ticketConnectorSchema = z.strictObject({
   Temporal: temporalSchema.default(() => temporalSchema.parse({})),
   Polling: pollingSchema.default(() => pollingSchema.parse({})),
@@ -426,6 +472,7 @@ const ticketConnectorSchema = z.strictObject({
     .record(z.string().min(1, 'resource type identifiers must not be empty'), resourceTypeMappingSchema)
     .default({}),
   Exports: z.record(z.string(), exportSchema).default({}),
+  Encryption: encryptionSchema.default(() => encryptionSchema.parse({})),
 });
 
 export const settingsFileSchema = z

@@ -5,3 +5,18 @@
 export const PROVISIONING_WORKFLOW_TYPE = 'provisioningWorkflow';
 export const EXPORT_WORKFLOW_TYPE = 'exportWorkflow';
 export const SELF_CHECK_WORKFLOW_TYPE = 'selfCheckWorkflow';
+
+/**
+ * Password resets (and orders that carry a password) run on their own task queue, beside the configured one,
+ * whose workers always encrypt what they write: the task queue is what tells a workflow that it may handle a
+ * password, since a data converter cannot tell one workflow type from another.
+ */
+export const PASSWORD_TASK_QUEUE_SUFFIX = '-passwords';
+
+export function passwordTaskQueue(taskQueue: string): string {
+  return `${taskQueue}${PASSWORD_TASK_QUEUE_SUFFIX}`;
+}
+
+export function isPasswordTaskQueue(taskQueue: string): boolean {
+  return taskQueue.endsWith(PASSWORD_TASK_QUEUE_SUFFIX);
+}

@@ -5,7 +5,9 @@ import type { SettingsFile } from '../config/schema';
 import { workerBuildIdSchema } from '../config/workerIdentity';
 import type { TemporalTarget } from '../config/temporalConnection';
 import { BUILD_ID_ENV, defaultBuildIdentity, version, type BuildIdentity } from '../version';
+import { isPasswordTaskQueue } from '../contract/names';
 import { connectorActivities } from './adapters';
+import { ordersDataConverter, passwordsDataConverter } from './encryption';
 
 /** Which build a worker is, and whether the server routes tasks by it. See README, "Rolling out a new worker". */
 export interface WorkerDeployment {
@@ -83,7 +85,10 @@ export interface ConnectorWorkerOptions {
   settings: SettingsFile;
   /** Where assignment states go; the caller opens and closes it. */
   assignments: AssignmentStore;
-  /** Pre-built workflow code (tests bundle once per process); by default the worker bundles at start. */
+  /**
+   * Pre-built workflow code (tests bundle once per process), built with the failureConverterPath of
+   * workerDataConverter(taskQueue, settings); by default the worker bundles at start.
+   */
   workflowBundle?: WorkflowBundle;
   /** Default: resolveWorkerDeployment(settings) with the process environment. */
   deployment?: WorkerDeployment;
@@ -101,6 +106,7 @@ export async function createConnectorWorker(options: ConnectorWorkerOptions): Pr
       build: { deploymentName: deployment.deploymentName, buildId: deployment.buildId },
       assignments: options.assignments,
     }),
+    dataConverter: workerDataConverter(options.taskQueue, options.settings),
     // Export activities heartbeat every page; the CLI's progress bars read the server's copy, so it must be fresh.
     maxHeartbeatThrottleInterval: '2 seconds',
     workerDeploymentOptions: workerDeploymentOptions(deployment),
@@ -108,6 +114,17 @@ export async function createConnectorWorker(options: ConnectorWorkerOptions): Pr
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),
   });
+}
+
+/**
+ * A password task queue's worker seals everything it writes; the others follow `EncryptOrders`. Both open
+ * anything sealed with a configured key. A pre-built workflow bundle must carry its failureConverterPath.
+ */
+export function workerDataConverter(taskQueue: string, settings: SettingsFile) {
+  const encryption = settings.TicketConnector.Encryption;
+  return isPasswordTaskQueue(taskQueue)
+    ? passwordsDataConverter(encryption)
+    : ordersDataConverter(encryption);
 }
 
 export async function connectWorker(target: TemporalTarget): Promise<NativeConnection> {

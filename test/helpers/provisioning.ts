@@ -5,7 +5,7 @@ import type { Worker } from '@temporalio/worker';
 import { openLedger, type SqliteLedger } from '../../src/assignments/sqliteLedger';
 import { orderWorkflowId } from '../../src/client/provisioning';
 import type { SettingsFile } from '../../src/config/schema';
-import { createConnectorWorker } from '../../src/platform/connectorWorker';
+import { createConnectorWorker, workerDataConverter } from '../../src/platform/connectorWorker';
 import type { SimulatorHandle } from '../../src/simulator/server';
 import { tempDir, writeJson } from './files';
 import { useSimulator } from './simulator';
@@ -53,7 +53,7 @@ export async function connectorWorker(
     taskQueue,
     settings,
     assignments: ledger,
-    workflowBundle: await workflowBundle(),
+    workflowBundle: await workflowBundle(workerDataConverter(taskQueue, settings).failureConverterPath),
   });
 }
 
