@@ -428,6 +428,52 @@ const ticketConnectorSchema = z.strictObject({
   Exports: z.record(z.string(), exportSchema).default({}),
 });
 
+/** A certificate in a file: PEM (certificate and key together, or `KeyFile`) or PFX/PKCS#12 with `Password`. */
+const certificateSchema = z.strictObject(
+  {
+    File: nonEmpty('a PEM or PFX certificate file'),
+    Password: z.string().optional(),
+    KeyFile: nonEmpty('a PEM private key file').optional(),
+  },
+  { error: 'must be a section with File and, as needed, Password and KeyFile' },
+);
+
+/** `EncryptionCertificate`: decrypts `appsettings.encrypted.agent.json` (reference section name). */
+export const encryptionCertificateSchema = z.preprocess(withoutEmptyStrings, certificateSchema);
+
+/** `AzureKeyVault`: secrets named by setting path joined with `--`; credentials from DefaultAzureCredential. */
+export const azureKeyVaultSchema = z.preprocess(
+  withoutEmptyStrings,
+  z.strictObject(
+    { Vault: secureUrl('the vault URL, e.g. https://<name>.vault.azure.net') },
+    { error: 'must be a section with Vault' },
+  ),
+);
+
+/**
+ * `CyberArk`: the Central Credential Provider's REST service. `SettingsFile` (default
+ * `appsettings.cyberark.agent.json` beside the settings file) mirrors the settings and names, for each value, the
+ * CyberArk object (account) holding it.
+ */
+export const cyberArkSchema = z.preprocess(
+  withoutEmptyStrings,
+  z.strictObject(
+    {
+      Server: secureUrl('the Central Credential Provider, e.g. https://ccp.example.com'),
+      ApplicationId: nonEmpty('the application id (AppID) defined in CyberArk'),
+      Safe: nonEmpty('the safe holding the accounts'),
+      Folder: nonEmpty('a folder of the safe').optional(),
+      ClientCertificate: z.preprocess(withoutEmptyStrings, certificateSchema),
+      SettingsFile: nonEmpty('the file naming the CyberArk object of each setting').optional(),
+    },
+    { error: 'must be a section with Server, ApplicationId, Safe and ClientCertificate' },
+  ),
+);
+
+export type EncryptionCertificateSettings = z.output<typeof encryptionCertificateSchema>;
+export type AzureKeyVaultSettings = z.output<typeof azureKeyVaultSchema>;
+export type CyberArkSettings = z.output<typeof cyberArkSchema>;
+
 export const settingsFileSchema = z
   .looseObject({
     Connections: z
@@ -440,6 +486,10 @@ export const settingsFileSchema = z
       )
       .default({}),
     TicketConnector: ticketConnectorSchema.default(() => ticketConnectorSchema.parse({})),
+    // Where secrets come from besides this file (see src/credentials); read before the rest is validated.
+    EncryptionCertificate: encryptionCertificateSchema.optional(),
+    AzureKeyVault: azureKeyVaultSchema.optional(),
+    CyberArk: cyberArkSchema.optional(),
   })
   .superRefine((file, ctx) => {
     for (const [resourceType, mapping] of Object.entries(file.TicketConnector.ResourceTypeMappings)) {
