@@ -1,5 +1,6 @@
 import { createHash, createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import forge from 'node-forge';
 import { ConfigError } from '../config/configError';
 
@@ -8,6 +9,15 @@ export interface CertificateSettings {
   readonly File: string;
   readonly Password?: string | undefined;
   readonly KeyFile?: string | undefined;
+}
+
+/** The same settings with File and KeyFile taken relative to `folder` (the settings file's), as the reference does. */
+export function certificateFilesIn<T extends CertificateSettings>(settings: T, folder: string): T {
+  return {
+    ...settings,
+    File: path.resolve(folder, settings.File),
+    ...(settings.KeyFile === undefined ? {} : { KeyFile: path.resolve(folder, settings.KeyFile) }),
+  };
 }
 
 export interface LoadedCertificate {

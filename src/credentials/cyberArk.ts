@@ -5,7 +5,7 @@ import type { CyberArkSettings } from '../config/schema';
 import { readSettingsFile } from '../config/settingsFile';
 import { peerText } from '../http/peerText';
 import { SecretRedactor } from '../http/redaction';
-import { loadCertificate } from './certificates';
+import { certificateFilesIn, loadCertificate } from './certificates';
 import { CredentialStoreError } from './errors';
 import type { SettingsSource, SettingValue } from './layers';
 import { leaves, pathText } from './settingsTree';
@@ -51,7 +51,11 @@ export function cyberArkSource(options: CyberArkSourceOptions): SettingsSource {
     async read() {
       const mappingFile = cyberArkSettingsFile(options);
       const objects = objectsByPath(mappingFile, name);
-      const certificate = loadCertificate(settings.ClientCertificate, 'CyberArk.ClientCertificate');
+      const folder = options.settingsFile === undefined ? options.cwd : path.dirname(options.settingsFile);
+      const certificate = loadCertificate(
+        certificateFilesIn(settings.ClientCertificate, folder),
+        'CyberArk.ClientCertificate',
+      );
       if (certificate.privateKeyPem === undefined) {
         throw new CredentialStoreError(name, ['CyberArk.ClientCertificate: the file holds no private key']);
       }

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { z } from 'zod';
 import { ConfigError } from '../config/configError';
 import { describeIssue } from '../config/issues';
@@ -9,7 +10,7 @@ import {
   type CyberArkSettings,
 } from '../config/schema';
 import { readSettingsFile } from '../config/settingsFile';
-import { loadCertificate, type LoadedCertificate } from './certificates';
+import { certificateFilesIn, loadCertificate, type LoadedCertificate } from './certificates';
 import { cyberArkSource } from './cyberArk';
 import { encryptedFileExists, encryptedFileLocation, readEncryptedFile } from './encryptedFile';
 import { environmentValues } from './environment';
@@ -47,6 +48,8 @@ export interface ResolvedTree extends MergedSettings {
 export async function resolveSettingsTree(options: ResolveOptions): Promise<ResolvedTree> {
   const { file, env, cwd } = options;
   const fileName = file ?? 'embedded defaults';
+  // Files named in the settings are relative to the settings file, as the reference agent takes them.
+  const folder = file === undefined ? cwd : path.dirname(file);
   const base = treeLayer(file === undefined ? {} : readSettingsFile(file), `file ${fileName}`);
   const environment: SettingsLayer = { source: 'environment', secret: false, values: environmentValues(env) };
 
@@ -62,7 +65,7 @@ export async function resolveSettingsTree(options: ResolveOptions): Promise<Reso
     const certificate: LoadedCertificate | undefined =
       certificateSettings === undefined
         ? undefined
-        : loadCertificate(certificateSettings, 'EncryptionCertificate');
+        : loadCertificate(certificateFilesIn(certificateSettings, folder), 'EncryptionCertificate');
     layers.push(readEncryptedFile(encrypted.file, certificate));
   }
 

@@ -6,6 +6,7 @@ import { workerBuildIdSchema } from '../config/workerIdentity';
 import type { TemporalTarget } from '../config/temporalConnection';
 import { BUILD_ID_ENV, defaultBuildIdentity, version, type BuildIdentity } from '../version';
 import { connectorActivities } from './adapters';
+import type { LiveSettings } from '../credentials/refresh';
 
 /** Which build a worker is, and whether the server routes tasks by it. See README, "Rolling out a new worker". */
 export interface WorkerDeployment {
@@ -87,6 +88,8 @@ export interface ConnectorWorkerOptions {
   workflowBundle?: WorkflowBundle;
   /** Default: resolveWorkerDeployment(settings) with the process environment. */
   deployment?: WorkerDeployment;
+  /** The credential stores behind `settings`, read again after ServiceNow refuses a secret. */
+  live?: LiveSettings;
 }
 
 export async function createConnectorWorker(options: ConnectorWorkerOptions): Promise<Worker> {
@@ -100,6 +103,7 @@ export async function createConnectorWorker(options: ConnectorWorkerOptions): Pr
       version,
       build: { deploymentName: deployment.deploymentName, buildId: deployment.buildId },
       assignments: options.assignments,
+      ...(options.live === undefined ? {} : { live: options.live }),
     }),
     // Export activities heartbeat every page; the CLI's progress bars read the server's copy, so it must be fresh.
     maxHeartbeatThrottleInterval: '2 seconds',
