@@ -428,12 +428,19 @@ const ticketConnectorSchema = z.strictObject({
   Exports: z.record(z.string(), exportSchema).default({}),
 });
 
+/** A text setting that must be given: "is missing" when absent, rather than zod's type message. */
+const required = (what: string) =>
+  z
+    .string({ error: `is missing (expected ${what})` })
+    .trim()
+    .min(1, `must not be empty (expected ${what})`);
+
 /** A certificate in a file: PEM (certificate and key together, or `KeyFile`) or PFX/PKCS#12 with `Password`. */
 const certificateSchema = z.strictObject(
   {
-    File: nonEmpty('a PEM or PFX certificate file'),
+    File: required('a PEM or PFX certificate file'),
     Password: z.string().optional(),
-    KeyFile: nonEmpty('a PEM private key file').optional(),
+    KeyFile: required('a PEM private key file').optional(),
   },
   { error: 'must be a section with File and, as needed, Password and KeyFile' },
 );
@@ -460,11 +467,11 @@ export const cyberArkSchema = z.preprocess(
   z.strictObject(
     {
       Server: secureUrl('the Central Credential Provider, e.g. https://ccp.example.com'),
-      ApplicationId: nonEmpty('the application id (AppID) defined in CyberArk'),
-      Safe: nonEmpty('the safe holding the accounts'),
-      Folder: nonEmpty('a folder of the safe').optional(),
+      ApplicationId: required('the application id (AppID) defined in CyberArk'),
+      Safe: required('the safe holding the accounts'),
+      Folder: required('a folder of the safe').optional(),
       ClientCertificate: z.preprocess(withoutEmptyStrings, certificateSchema),
-      SettingsFile: nonEmpty('the file naming the CyberArk object of each setting').optional(),
+      SettingsFile: required('the file naming the CyberArk object of each setting').optional(),
     },
     { error: 'must be a section with Server, ApplicationId, Safe and ClientCertificate' },
   ),

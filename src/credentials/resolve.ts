@@ -51,7 +51,11 @@ export async function resolveSettingsTree(options: ResolveOptions): Promise<Reso
   // Files named in the settings are relative to the settings file, as the reference agent takes them.
   const folder = file === undefined ? cwd : path.dirname(file);
   const base = treeLayer(file === undefined ? {} : readSettingsFile(file), `file ${fileName}`);
-  const environment: SettingsLayer = { source: 'environment', secret: false, values: environmentValues(env) };
+  const environment: SettingsLayer = {
+    source: 'environment overrides',
+    secret: false,
+    values: environmentValues(env),
+  };
 
   const layers: SettingsLayer[] = [base];
   const encrypted = encryptedFileLocation(file, env, cwd);
