@@ -21,6 +21,8 @@ const snow = useSimulator();
 const tokens = { count: 0 };
 let clock = 1_000_000;
 const dir = tempDir();
+/** Re-reads that failed, as the worker would log them. */
+const failures: unknown[] = [];
 
 /** Sets the ServiceNow user's password, as an administrator rotating it would. */
 async function rotateInServiceNow(sysId: string, password: string): Promise<void> {
@@ -48,8 +50,19 @@ describe('secrets are read at start and again only after ServiceNow refuses them
     userSysId = created.sys_id ?? '';
     await rotateInServiceNow(userSysId, FIRST);
     vault.secrets.set('Connections--Main--Password', { value: FIRST, enabled: true });
+    vault.secrets.set('Connections--OAuth--Password', { value: FIRST, enabled: true });
     const file = writeSettings(dir, 'appsettings.agent.json', {
-      Connections: { Main: { Server: `${snow.sim.url}/api/now/table`, Login: LOGIN } },
+      Connections: {
+        Main: { Server: `${snow.sim.url}/api/now/table`, Login: LOGIN },
+        // OAuth's password grant with the same user: the token endpoint is what refuses a stale password.
+        OAuth: {
+          Server: `${snow.sim.url}/api/now/table`,
+          Login: LOGIN,
+          ClientId: snow.sim.credentials.clientId,
+          ClientSecret: snow.sim.credentials.clientSecret,
+          OAuth2Url: snow.sim.oauthUrl,
+        },
+      },
       AzureKeyVault: { Vault: vault.url },
     });
     loaded = await loadSettings({
@@ -57,7 +70,7 @@ describe('secrets are read at start and again only after ServiceNow refuses them
       env: {},
       cwd: dir,
       stores: localStores(vault, ca, tokens),
-      refresh: { minIntervalMs: 30_000, now: () => clock, onError: (error) => assert.fail(String(error)) },
+      refresh: { minIntervalMs: 30_000, now: () => clock, onError: (error) => failures.push(error) },
     });
     client = serviceNowClients(loaded.settings, loaded.live)('Main');
   });
@@ -96,5 +109,41 @@ describe('secrets are read at start and again only after ServiceNow refuses them
     await canRead(client);
     assert.equal(storeReads(), reads + 2, 'again once the interval has passed');
     expectNoSecret(`${first}\n${second}`, [FIRST, SECOND, UNKNOWN, `${LOGIN}:${SECOND}`], 'the error');
+  });
+
+  test('with OAuth, a token endpoint refusing the stored password triggers the same single re-read', async () => {
+    clock += 60_000;
+    const fourth = 'Fourth-pass-4!';
+    await rotateInServiceNow(userSysId, fourth);
+    vault.secrets.set('Connections--OAuth--Password', { value: fourth, enabled: true });
+    vault.secrets.set('Connections--Main--Password', { value: fourth, enabled: true });
+    const reads = storeReads();
+    // A client made now starts from the settings read before the rotation, as a worker's pool would.
+    const oauth = serviceNowClients(loaded.settings, loaded.live)('OAuth');
+    assert.equal(await canRead(oauth), undefined);
+    assert.equal(storeReads(), reads + 1);
+    assert.equal(await canRead(oauth), undefined);
+    assert.equal(storeReads(), reads + 1, 'the token is cached: no further read');
+  });
+
+  test('a re-read that fails keeps the settings, and what it reports names the store, not a value', async () => {
+    assert.equal(failures.length, 0, 'no re-read failed so far');
+    clock += 60_000;
+    await rotateInServiceNow(userSysId, UNKNOWN);
+    vault.failWith = 403;
+    try {
+      const before = loaded.live.current();
+      assert.match((await canRead(client)) ?? '', /401/);
+      assert.equal(loaded.live.current(), before);
+      assert.equal(failures.length, 1);
+      const message = failures[0] instanceof Error ? failures[0].message : String(failures[0]);
+      assert.match(
+        message,
+        /Cannot read settings from Azure Key Vault .*\n.*the vault refused access \(HTTP 403\)/,
+      );
+      expectNoSecret(message, [FIRST, SECOND, UNKNOWN, 'Fourth-pass-4!'], 'the re-read failure');
+    } finally {
+      vault.failWith = undefined;
+    }
   });
 });
