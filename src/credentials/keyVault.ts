@@ -4,6 +4,10 @@ import { clip } from '../contract/limits';
 import { CredentialStoreError } from './errors';
 import type { SettingsSource, SettingValue } from './layers';
 
+/** A vault that does not answer must not hold the start forever: each request gives up after this. */
+const REQUEST_TIMEOUT_MS = 30_000;
+const perRequest = { requestOptions: { timeout: REQUEST_TIMEOUT_MS } };
+
 /** More secrets than this is not a settings vault; the listing stops rather than running on. */
 const MAX_SECRETS = 2000;
 
@@ -39,7 +43,7 @@ export function keyVaultSource(options: KeyVaultSourceOptions): SettingsSource {
       const problems: string[] = [];
       const names: string[] = [];
       try {
-        for await (const properties of client.listPropertiesOfSecrets()) {
+        for await (const properties of client.listPropertiesOfSecrets(perRequest)) {
           if (names.length >= MAX_SECRETS) {
             problems.push(
               `the vault holds more than ${MAX_SECRETS} secrets; use a vault for the connector's settings`,
@@ -59,7 +63,7 @@ export function keyVaultSource(options: KeyVaultSourceOptions): SettingsSource {
           continue;
         }
         try {
-          const secret = await client.getSecret(secretName);
+          const secret = await client.getSecret(secretName, perRequest);
           if (secret.value === undefined) throw new Error('the vault returned no value');
           values.push({ path, value: secret.value, origin: `${name} (secret ${secretName})` });
         } catch (error) {
