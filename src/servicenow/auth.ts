@@ -193,6 +193,8 @@ class StoredCredentialsAuthenticator implements Authenticator {
   }
 
   rejected(authorization: string): boolean {
+    // Another call's re-read already brought other credentials: retry with them, without asking the stores.
+    if (this.follow()) return true;
     // OAuth first renews its token (which re-reads the stores if the token endpoint refuses the grant).
     if (this.inner.rejected(authorization)) return true;
     if (!this.source.canReread()) return false;
