@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test, before } from 'node:test';
 import { loadSettings, type LoadedSettings } from '../../src/config/load';
-import { serviceNowClients } from '../../src/platform/adapters';
+import { serviceNowClients, serviceNowConnections } from '../../src/platform/adapters';
 import type { ServiceNowClient } from '../../src/servicenow/client';
 import { tempDir } from '../helpers/files';
 import { expectNoSecret } from '../helpers/secretScan';
@@ -73,6 +73,11 @@ describe('secrets are read at start and again only after ServiceNow refuses them
       refresh: { minIntervalMs: 30_000, now: () => clock, onError: (error) => failures.push(error) },
     });
     client = serviceNowClients(loaded.settings, loaded.live)('Main');
+  });
+
+  test('ServiceNow clients follow the stores only when given them', () => {
+    assert.equal(serviceNowConnections(loaded.settings, loaded.live).get('Main')?.credentials.kind, 'stored');
+    assert.equal(serviceNowConnections(loaded.settings).get('Main')?.credentials.kind, 'basic');
   });
 
   test('ordinary calls do not ask the store again', async () => {
