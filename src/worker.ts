@@ -2,11 +2,12 @@
  * The connector's worker: polls the task queue and runs provisioning workflows and their activities.
  * Configuration comes from appsettings.agent.json (see README) and TEMPORAL_* environment variables.
  */
-import { loadConfig, ConfigError } from './config/load';
+import { loadSettings, ConfigError } from './config/load';
 import type { SettingsFile } from './config/schema';
 import { resolveTemporalTarget, type TemporalTarget } from './config/temporalConnection';
 import type { Worker } from '@temporalio/worker';
 import { passwordTaskQueue } from './contract/names';
+import type { LiveSettings } from './credentials/refresh';
 import { createAssignmentStore } from './platform/assignmentStore';
 import { canEncrypt } from './platform/encryption';
 import {
@@ -31,6 +32,8 @@ export async function startWorker(
   settings: SettingsFile,
   target: TemporalTarget,
   env: NodeJS.ProcessEnv = process.env,
+  /** The credential stores behind `settings`, read again after ServiceNow refuses a secret. */
+  live?: LiveSettings,
 ): Promise<RunningWorker> {
   // Before connecting: an unusable build id or health endpoint is a configuration error (exit code 2), not a crash.
   const deployment = resolveWorkerDeployment(settings, env);
@@ -45,6 +48,7 @@ export async function startWorker(
       settings,
       assignments,
       deployment,
+      ...(live === undefined ? {} : { live }),
     });
   // Password resets get their own, always encrypting worker; without an active key there are none to run.
   const workers = [await workerOn(target.taskQueue)];
@@ -107,9 +111,9 @@ export function describeDeployment(deployment: WorkerDeployment, target: Tempora
 }
 
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const config = await loadSettings();
   const target = resolveTemporalTarget(config.settings);
-  const running = await startWorker(config.settings, target);
+  const running = await startWorker(config.settings, target, process.env, config.live);
   console.log(
     `Worker polling task queue "${target.taskQueue}" in namespace "${target.namespace}" at ${target.address} ` +
       `(config: ${config.file ?? 'embedded defaults'})`,

@@ -143,7 +143,7 @@ Examples:
   $ snow-ticket assignments --history Main:4711:added:3f2a9c01b7de`,
       )
       .action(async (options: AssignmentsOptions, command: Command) => {
-        const { settings } = loadCliConfig(command);
+        const { settings } = await loadCliConfig(command);
         const file = resolveLedgerPath(settings);
         if (settings.TicketConnector.Assignments.Store === 'Http') {
           console.error(

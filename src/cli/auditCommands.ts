@@ -28,8 +28,8 @@ function collect(value: string, previous: string[] = []): string[] {
 }
 
 /** Runs `work` with a client of the configured Temporal cluster, closing the connection after. */
-function withClient<T>(command: Command, work: (client: Client) => Promise<T>): Promise<T> {
-  const { settings } = loadCliConfig(command);
+async function withClient<T>(command: Command, work: (client: Client) => Promise<T>): Promise<T> {
+  const { settings } = await loadCliConfig(command);
   return withTemporal(settings, async ({ client }) => {
     try {
       return await work(client);

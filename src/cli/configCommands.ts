@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../config/load';
+import { isSecretSetting } from '../config/schema';
 import { resolveTemporalTarget } from '../config/temporalConnection';
 import { compileMappings } from '../provisioning/templates';
 import { CliError } from './errors';
@@ -12,8 +13,8 @@ export function registerConfigCommands(program: Command): void {
     .description(
       'validate the settings file, environment overrides and ticket templates; exits 2 with a report when invalid',
     )
-    .action((_options: unknown, command: Command) => {
-      const { file, settings } = loadCliConfig(command);
+    .action(async (_options: unknown, command: Command) => {
+      const { file, settings, sources } = await loadCliConfig(command);
       // Template syntax is checked here rather than per order, where a mistake would fail every ticket.
       const templateProblems = compileMappings(settings.TicketConnector.ResourceTypeMappings);
       if (templateProblems.length > 0) {
@@ -28,5 +29,20 @@ export function registerConfigCommands(program: Command): void {
       console.log(
         `  Resource types: ${Object.keys(settings.TicketConnector.ResourceTypeMappings).join(', ') || '(none)'}`,
       );
+      for (const line of sourceLines(sources)) console.log(line);
     });
+}
+
+/**
+ * Where each secret, and each value a credential store gave, came from: file, encrypted file, Azure Key Vault
+ * (which secret), CyberArk (which object) or environment variable (which one). Never the value.
+ */
+export function sourceLines(sources: ReadonlyMap<string, string>): string[] {
+  const secret = (setting: string) => isSecretSetting(setting.split('.'));
+  const shown = [...sources].filter(([setting, origin]) => secret(setting) || !origin.startsWith('file '));
+  if (shown.length === 0) return [];
+  return [
+    '  Sources of secrets and stored settings (values are never shown):',
+    ...shown.sort(([a], [b]) => a.localeCompare(b)).map(([setting, origin]) => `    ${setting}: ${origin}`),
+  ];
 }

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerAuditCommands } from './auditCommands';
 import { registerConfigCommands } from './configCommands';
 import { registerExportCommands } from './exportCommands';
+import { registerProtectCommand } from './protectCommand';
 import { registerProvisioningCommands } from './provisioningCommands';
 import { registerSelfCheckCommand } from './selfCheckCommand';
 import { registerServiceNowCommands } from './servicenowCommands';
@@ -19,6 +20,7 @@ function buildProgram(): Command {
     )
     .showHelpAfterError();
   registerConfigCommands(program);
+  registerProtectCommand(program);
   registerSelfCheckCommand(program);
   registerServiceNowCommands(program);
   registerSimulatorCommands(program);

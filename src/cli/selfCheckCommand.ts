@@ -16,7 +16,7 @@ export function registerSelfCheckCommand(program: Command): void {
     .description('run a workflow and an activity through the worker to prove the stack works')
     .option('--timeout <seconds>', 'give up after this many seconds', parseSeconds, 30)
     .action(async (options: { timeout: number }, command: Command) => {
-      const { settings } = loadCliConfig(command);
+      const { settings } = await loadCliConfig(command);
       await withTemporal(settings, async ({ client, target }) => {
         const result = await runSelfCheck(client, {
           taskQueue: target.taskQueue,

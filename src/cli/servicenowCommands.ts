@@ -14,7 +14,7 @@ export function registerServiceNowCommands(program: Command): void {
     .description('log in to each connection and check that it may read the tables the connector uses')
     .option('--connection <id>', 'check only this connection')
     .action(async (options: { connection?: string }, command: Command) => {
-      const { settings } = loadCliConfig(command);
+      const { settings } = await loadCliConfig(command);
       const ids = options.connection === undefined ? Object.keys(settings.Connections) : [options.connection];
       if (ids.length === 0)
         throw new CliError('No connection is defined under Connections in the settings.', 2);

@@ -10,7 +10,7 @@ import {
 } from '../stack/localSimulator';
 import { formatTable } from './cliOutput';
 import { CliError } from './errors';
-import { loadCliConfig } from './loadCliConfig';
+import { loadCliFileConfig } from './loadCliConfig';
 
 /** `snow-ticket sim ...`: operator controls of a running ServiceNow simulator, over its admin API. */
 
@@ -74,7 +74,7 @@ function passwordOfLocalStack(command: Command): string {
   const missing = 'No admin password: none given (--password or SNOW_SIM_PASSWORD)';
   let dataDir: string;
   try {
-    dataDir = resolve(loadCliConfig(command).settings.TicketConnector.DataDirectory);
+    dataDir = resolve(loadCliFileConfig(command).settings.TicketConnector.DataDirectory);
   } catch (error) {
     if (!(error instanceof CliError)) throw error;
     throw new CliError(`${missing}, and npm start's cannot be located: ${error.message}`, 2);

@@ -23,11 +23,17 @@ import { deploymentPart, healthHostSchema, workerBuildIdSchema } from './workerI
 /** Keys whose values are never echoed anywhere (reports, logs, errors). */
 export const SECRET_KEYS = new Set(['Password', 'ClientSecret', 'ApiKey', 'BearerToken', 'Token']);
 
-/** Whether the setting at this path holds a secret: a secret key's value, or any payload key. */
+const SECRET_NAMES = new Set([...SECRET_KEYS].map((key) => key.toLowerCase()));
+
+/**
+ * Whether the setting at this path holds a secret: a secret key's value, or any payload key. Case-insensitive,
+ * as .NET configuration matches names.
+ */
 export function isSecretSetting(path: readonly string[]): boolean {
-  const [last] = path.slice(-1);
-  if (last !== undefined && SECRET_KEYS.has(last)) return true;
-  return path.length >= 2 && path[path.length - 2] === 'Keys' && path[path.length - 3] === 'Encryption';
+  const lower = path.map((part) => part.toLowerCase());
+  const [last] = lower.slice(-1);
+  if (last !== undefined && SECRET_NAMES.has(last)) return true;
+  return lower.length >= 3 && lower[lower.length - 2] === 'keys' && lower[lower.length - 3] === 'encryption';
 }
 
 const nonEmpty = (what: string) => z.string().trim().min(1, `must not be empty (expected ${what})`);
@@ -475,6 +481,59 @@ const ticketConnectorSchema = z.strictObject({
   Encryption: encryptionSchema.default(() => encryptionSchema.parse({})),
 });
 
+/** A text setting that must be given: "is missing" when absent, rather than zod's type message. */
+const required = (what: string) =>
+  z
+    .string({ error: `is missing (expected ${what})` })
+    .trim()
+    .min(1, `must not be empty (expected ${what})`);
+
+/** A certificate in a file: PEM (certificate and key together, or `KeyFile`) or PFX/PKCS#12 with `Password`. */
+const certificateSchema = z.strictObject(
+  {
+    File: required('a PEM or PFX certificate file'),
+    Password: z.string().optional(),
+    KeyFile: required('a PEM private key file').optional(),
+  },
+  { error: 'must be a section with File and, as needed, Password and KeyFile' },
+);
+
+/** `EncryptionCertificate`: decrypts `appsettings.encrypted.agent.json` (reference section name). */
+export const encryptionCertificateSchema = z.preprocess(withoutEmptyStrings, certificateSchema);
+
+/** `AzureKeyVault`: secrets named by setting path joined with `--`; credentials from DefaultAzureCredential. */
+export const azureKeyVaultSchema = z.preprocess(
+  withoutEmptyStrings,
+  z.strictObject(
+    { Vault: secureUrl('the vault URL, e.g. https://<name>.vault.azure.net') },
+    { error: 'must be a section with Vault' },
+  ),
+);
+
+/**
+ * `CyberArk`: the Central Credential Provider's REST service. `SettingsFile` (default
+ * `appsettings.cyberark.agent.json` beside the settings file) mirrors the settings and names, for each value, the
+ * CyberArk object (account) holding it.
+ */
+export const cyberArkSchema = z.preprocess(
+  withoutEmptyStrings,
+  z.strictObject(
+    {
+      Server: secureUrl('the Central Credential Provider, e.g. https://ccp.example.com'),
+      ApplicationId: required('the application id (AppID) defined in CyberArk'),
+      Safe: required('the safe holding the accounts'),
+      Folder: required('a folder of the safe').optional(),
+      ClientCertificate: z.preprocess(withoutEmptyStrings, certificateSchema),
+      SettingsFile: required('the file naming the CyberArk object of each setting').optional(),
+    },
+    { error: 'must be a section with Server, ApplicationId, Safe and ClientCertificate' },
+  ),
+);
+
+export type EncryptionCertificateSettings = z.output<typeof encryptionCertificateSchema>;
+export type AzureKeyVaultSettings = z.output<typeof azureKeyVaultSchema>;
+export type CyberArkSettings = z.output<typeof cyberArkSchema>;
+
 export const settingsFileSchema = z
   .looseObject({
     Connections: z
@@ -487,6 +546,10 @@ export const settingsFileSchema = z
       )
       .default({}),
     TicketConnector: ticketConnectorSchema.default(() => ticketConnectorSchema.parse({})),
+    // Where secrets come from besides this file (see src/credentials); read before the rest is validated.
+    EncryptionCertificate: encryptionCertificateSchema.optional(),
+    AzureKeyVault: azureKeyVaultSchema.optional(),
+    CyberArk: cyberArkSchema.optional(),
   })
   .superRefine((file, ctx) => {
     for (const [resourceType, mapping] of Object.entries(file.TicketConnector.ResourceTypeMappings)) {

@@ -8,8 +8,9 @@ import { createActivities, type ConnectorActivities } from '../activities';
 import type { ProvisioningSettings } from '../activities/provisioning';
 import type { AssignmentStore } from '../assignments/store';
 import type { SettingsFile } from '../config/schema';
+import type { LiveSettings } from '../credentials/refresh';
 import type { ResourceTypeMappings } from '../provisioning/ticketContent';
-import type { ServiceNowCredentials } from '../servicenow/auth';
+import type { FixedCredentials, ServiceNowCredentials } from '../servicenow/auth';
 import type { ServiceNowClient, ServiceNowClientOptions } from '../servicenow/client';
 import {
   createServiceNowClient,
@@ -21,7 +22,7 @@ import {
 type ConnectionSettings = SettingsFile['Connections'][string];
 
 /** OAuth when ClientId, ClientSecret and OAuth2Url are set (as in the reference), Basic otherwise. */
-export function credentialsOf(connection: ConnectionSettings): ServiceNowCredentials {
+export function credentialsOf(connection: ConnectionSettings): FixedCredentials {
   const { ClientId, ClientSecret, OAuth2Url, Login, Password } = connection;
   if (ClientId !== undefined && ClientSecret !== undefined && OAuth2Url !== undefined) {
     return {
@@ -37,14 +38,31 @@ export function credentialsOf(connection: ConnectionSettings): ServiceNowCredent
   return { kind: 'basic', login: Login ?? '', password: Password ?? '' };
 }
 
+/**
+ * With `live` settings, credentials follow the credential stores: read again once after ServiceNow refuses
+ * them (see StoredCredentialsAuthenticator).
+ */
+function storedCredentials(
+  id: string,
+  connection: ConnectionSettings,
+  live: LiveSettings,
+): ServiceNowCredentials {
+  return {
+    kind: 'stored',
+    current: () => credentialsOf(new Map(Object.entries(live.current().Connections)).get(id) ?? connection),
+    canReread: () => live.canReread(),
+    reread: () => live.reread(),
+  };
+}
+
 /** Every configured connection's client options; own entries only, so "constructor" is never inherited. */
-export function serviceNowConnections(settings: SettingsFile): ServiceNowConnections {
+export function serviceNowConnections(settings: SettingsFile, live?: LiveSettings): ServiceNowConnections {
   return new Map(
     Object.entries(settings.Connections).map(([id, connection]): [string, ServiceNowClientOptions] => [
       id,
       {
         tableApiUrl: connection.Server,
-        credentials: credentialsOf(connection),
+        credentials: live === undefined ? credentialsOf(connection) : storedCredentials(id, connection, live),
         pageSize: connection.ResponseSizeLimit,
       },
     ]),
@@ -52,8 +70,8 @@ export function serviceNowConnections(settings: SettingsFile): ServiceNowConnect
 }
 
 /** One client per configured connection, created on first use and shared, with its OAuth token. */
-export function serviceNowClients(settings: SettingsFile): ServiceNowClients {
-  return serviceNowClientPool(serviceNowConnections(settings));
+export function serviceNowClients(settings: SettingsFile, live?: LiveSettings): ServiceNowClients {
+  return serviceNowClientPool(serviceNowConnections(settings, live));
 }
 
 /** A client of one connection, for a single use (the CLI); UnknownConnectionError when it is not configured. */
@@ -91,6 +109,8 @@ export interface ConnectorActivityOptions {
   readonly assignments: AssignmentStore;
   /** ServiceNow client per connection; by default built from the settings' Connections. */
   readonly serviceNow?: ServiceNowClients;
+  /** The settings' credential stores, read again after ServiceNow refuses a secret (see loadSettings). */
+  readonly live?: LiveSettings;
 }
 
 /** The worker's activities, wired to adapters built from the settings. */
@@ -98,7 +118,7 @@ export function connectorActivities(options: ConnectorActivityOptions): Connecto
   const { settings } = options;
   const mappings = resourceTypeMappings(settings);
   // One pool for every activity: each connection keeps one client, and with it one OAuth token.
-  const serviceNow = options.serviceNow ?? serviceNowClients(settings);
+  const serviceNow = options.serviceNow ?? serviceNowClients(settings, options.live);
   return createActivities({
     worker: {
       version: options.version,

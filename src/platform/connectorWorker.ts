@@ -8,6 +8,7 @@ import { BUILD_ID_ENV, defaultBuildIdentity, version, type BuildIdentity } from 
 import { isPasswordTaskQueue } from '../contract/names';
 import { connectorActivities } from './adapters';
 import { ordersDataConverter, passwordsDataConverter } from './encryption';
+import type { LiveSettings } from '../credentials/refresh';
 
 /** Which build a worker is, and whether the server routes tasks by it. See README, "Rolling out a new worker". */
 export interface WorkerDeployment {
@@ -92,6 +93,8 @@ export interface ConnectorWorkerOptions {
   workflowBundle?: WorkflowBundle;
   /** Default: resolveWorkerDeployment(settings) with the process environment. */
   deployment?: WorkerDeployment;
+  /** The credential stores behind `settings`, read again after ServiceNow refuses a secret. */
+  live?: LiveSettings;
 }
 
 export async function createConnectorWorker(options: ConnectorWorkerOptions): Promise<Worker> {
@@ -105,6 +108,7 @@ export async function createConnectorWorker(options: ConnectorWorkerOptions): Pr
       version,
       build: { deploymentName: deployment.deploymentName, buildId: deployment.buildId },
       assignments: options.assignments,
+      ...(options.live === undefined ? {} : { live: options.live }),
     }),
     dataConverter: workerDataConverter(options.taskQueue, options.settings),
     // Export activities heartbeat every page; the CLI's progress bars read the server's copy, so it must be fresh.

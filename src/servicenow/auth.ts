@@ -6,6 +6,19 @@ import { ServiceNowError } from './errors';
 import type { HttpTransport } from './transport';
 
 export type ServiceNowCredentials =
+  | FixedCredentials
+  | {
+      /** Credentials from credential stores: read again once when ServiceNow refuses them (a rotated secret). */
+      readonly kind: 'stored';
+      /** As the stores last gave them. */
+      readonly current: () => FixedCredentials;
+      /** Whether asking the stores again may happen now (re-reads are coalesced and spaced). */
+      readonly canReread: () => boolean;
+      readonly reread: () => Promise<boolean>;
+    };
+
+/** Credentials as written in the settings. */
+export type FixedCredentials =
   | { readonly kind: 'basic'; readonly login: string; readonly password: string }
   | {
       readonly kind: 'oauth';
@@ -146,10 +159,76 @@ export class OAuthAuthenticator implements Authenticator {
   }
 }
 
+/**
+ * Follows credentials kept in a store: when ServiceNow refuses them (401, or the token endpoint refusing the
+ * grant), the stores are read once more and, if the credentials changed, the call is retried with the new ones.
+ * Otherwise the stores are not asked: secrets are read at start, not per call.
+ */
+class StoredCredentialsAuthenticator implements Authenticator {
+  private built: FixedCredentials;
+  private inner: Authenticator;
+  private pending: Promise<boolean> | undefined;
+
+  constructor(
+    private readonly source: Extract<ServiceNowCredentials, { kind: 'stored' }>,
+    private readonly options: OAuthOptions,
+  ) {
+    this.built = source.current();
+    this.inner = createAuthenticator(this.built, options);
+  }
+
+  async authorization(signal?: AbortSignal): Promise<string> {
+    if (this.pending !== undefined) await this.pending;
+    this.follow();
+    try {
+      return await this.inner.authorization(signal);
+    } catch (error) {
+      // The token endpoint refused the client secret or the password: they may have been rotated in the store.
+      if (!(error instanceof ServiceNowError && error.kind === 'auth') || !this.source.canReread())
+        throw error;
+      await this.reread();
+      if (!this.follow()) throw error;
+      return this.inner.authorization(signal);
+    }
+  }
+
+  rejected(authorization: string): boolean {
+    // Another call's re-read already brought other credentials: retry with them, without asking the stores.
+    if (this.follow()) return true;
+    // OAuth first renews its token (which re-reads the stores if the token endpoint refuses the grant).
+    if (this.inner.rejected(authorization)) return true;
+    if (!this.source.canReread()) return false;
+    void this.reread();
+    return true;
+  }
+
+  private reread(): Promise<boolean> {
+    this.pending ??= this.source.reread().finally(() => (this.pending = undefined));
+    return this.pending;
+  }
+
+  /** Rebuilds the inner authenticator when the stores gave other credentials; true when they did. */
+  private follow(): boolean {
+    const fresh = this.source.current();
+    if (JSON.stringify(fresh) === JSON.stringify(this.built)) return false;
+    // A call sent with the old credentials may still be failing: keep them redacted too.
+    const old = this.built;
+    this.options.redactor.set(
+      'previous-credentials',
+      old.password,
+      old.kind === 'oauth' ? old.clientSecret : `${old.login}:${old.password}`,
+    );
+    this.built = fresh;
+    this.inner = createAuthenticator(fresh, this.options);
+    return true;
+  }
+}
+
 export function createAuthenticator(
   credentials: ServiceNowCredentials,
   options: OAuthOptions,
 ): Authenticator {
+  if (credentials.kind === 'stored') return new StoredCredentialsAuthenticator(credentials, options);
   if (credentials.kind === 'oauth') {
     options.redactor.set('credentials', credentials.password, credentials.clientSecret);
     return new OAuthAuthenticator(credentials, options);

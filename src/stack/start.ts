@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
-import { loadConfig, ConfigError } from '../config/load';
+import { loadSettings, ConfigError } from '../config/load';
 import { isLoopbackHost } from '../http/loopback';
 import { resolveTemporalTarget } from '../config/temporalConnection';
 import { requireBinary, TemporalBinaryMissingError } from '../platform/temporalBinaries';
@@ -33,7 +33,7 @@ function splitAddress(address: string): { host: string; port: number } {
 async function main(): Promise<void> {
   // The stack prints its own summary; worker internals (bundling, state changes) only when asked for.
   Runtime.install({ logger: new DefaultLogger((process.env.LOG_LEVEL ?? 'WARN') as LogLevel) });
-  const config = loadConfig();
+  const config = await loadSettings();
   const target = resolveTemporalTarget(config.settings);
   const { address } = target;
   const { host, port } = splitAddress(address);
@@ -65,7 +65,8 @@ async function main(): Promise<void> {
     const settings = simulator?.settings ?? config.settings;
     const connection = await Connection.connect(target.connectionOptions);
     const added = await registerSearchAttributes(connection, target.namespace);
-    const worker = await startWorker(settings, target);
+    // The simulator's settings are its own; credential stores only stand behind the configured connections.
+    const worker = await startWorker(settings, target, process.env, simulator ? undefined : config.live);
     let stopping = false;
     const stopAll = (signal: NodeJS.Signals) => {
       if (stopping) return;

@@ -77,7 +77,7 @@ export function registerExport(program: Command): { exportCommand: Command; run:
     return `\nOptions of "export" (that is, of "export run"):\n${options.trimEnd()}\n\n${EXPORT_NOTES}\n\n${EXPORT_EXAMPLES}`;
   });
   run.action(async (options: ExportOptions, cmd: Command) => {
-    const { settings } = loadCliConfig(cmd);
+    const { settings } = await loadCliConfig(cmd);
     const connection = resolveConnection(settings, options.connection);
     const input = exportInput(connection, options);
     await withTemporal(settings, async ({ client, target }) => {
@@ -144,7 +144,7 @@ Examples:
   $ snow-ticket export watch export:Main:schedule-2024-05-01T02:00:00Z --json`,
       )
       .action(async (workflowId: string, options: { progress: boolean; json?: boolean }, cmd: Command) => {
-        const { settings } = loadCliConfig(cmd);
+        const { settings } = await loadCliConfig(cmd);
         await withTemporal(settings, async ({ client }) => {
           let handle: ExportRunHandle;
           try {

@@ -40,7 +40,7 @@ async function withSchedules<T>(
   connectionOption: string | undefined,
   action: (client: Client, connection: string, taskQueue: string) => Promise<T>,
 ): Promise<T> {
-  const { settings } = loadCliConfig(command);
+  const { settings } = await loadCliConfig(command);
   const connection = resolveConnection(settings, connectionOption);
   return withTemporal(settings, async ({ client, target }) => {
     try {
@@ -210,7 +210,7 @@ Examples:
   $ snow-ticket export schedule list --json`,
       )
       .action(async (options: { json?: boolean }, cmd: Command) => {
-        const { settings } = loadCliConfig(cmd);
+        const { settings } = await loadCliConfig(cmd);
         await withTemporal(settings, async ({ client }) => {
           const listings = await listExportSchedules(client);
           printListing(listings, {

@@ -88,7 +88,7 @@ Examples:
               2,
             );
           }
-          const { settings } = loadCliConfig(command);
+          const { settings } = await loadCliConfig(command);
           await withTemporal(settings, async ({ client }) => {
             const outcome = await cancelOrder(
               client,

@@ -165,7 +165,7 @@ Examples:
           () => false,
         );
         if (!isFolder) throw new CliError(`The orders folder ${dir} does not exist or is not a folder`, 2);
-        const { settings } = loadCliConfig(command);
+        const { settings } = await loadCliConfig(command);
         warnUnknownConnections(settings, [options.connection]);
         // Lazy: a Temporal server that is down or restarting fails starts (files are retried), not the command.
         const session = await openTemporal(settings, { lazy: true });

@@ -42,7 +42,7 @@ Examples:
   $ snow-ticket list --assignment 4711 --json`,
       )
       .action(async (options: ListOptions, command: Command) => {
-        const { settings } = loadCliConfig(command);
+        const { settings } = await loadCliConfig(command);
         await withTemporal(settings, async ({ client }) => {
           const rows = await listOrders(client, options, options.limit);
           printListing(rows, {

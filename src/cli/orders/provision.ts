@@ -66,7 +66,7 @@ Examples:
             else console.log(`No orders in ${label}: nothing to start.`);
             return;
           }
-          const { settings } = loadCliConfig(command);
+          const { settings } = await loadCliConfig(command);
           warnUnknownConnections(
             settings,
             parsed.inputs.map((input) => input.connection),

@@ -103,7 +103,7 @@ Examples:
   $ snow-ticket status Main:4711:added:3f2a9c01b7de --json`,
       )
       .action(async (workflowId: string, options: { timeout: number; json?: boolean }, command: Command) => {
-        const { settings } = loadCliConfig(command);
+        const { settings } = await loadCliConfig(command);
         await withTemporal(settings, async ({ client }) => {
           const report = await orderStatus(client, workflowId, options.timeout);
           if (options.json) printJson(report);
