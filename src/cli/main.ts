@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerAuditCommands } from './auditCommands';
 import { registerConfigCommands } from './configCommands';
 import { registerExportCommands } from './exportCommands';
+import { registerPasswordCommands } from './passwordCommands';
 import { registerProvisioningCommands } from './provisioningCommands';
 import { registerSelfCheckCommand } from './selfCheckCommand';
 import { registerServiceNowCommands } from './servicenowCommands';
@@ -23,6 +24,7 @@ function buildProgram(): Command {
   registerServiceNowCommands(program);
   registerSimulatorCommands(program);
   registerProvisioningCommands(program);
+  registerPasswordCommands(program);
   registerAuditCommands(program);
   registerExportCommands(program);
   return program;
