@@ -36,6 +36,8 @@ export interface PasswordStack extends SimulatorCalls {
   readonly client: Client;
   /** The password queue's worker (its ledger holds the order path's assignment records). */
   readonly passwords: ProvisioningHarness;
+  /** The configured queue's worker, which opens tickets. */
+  readonly tickets: ProvisioningHarness;
 }
 
 /**
@@ -134,6 +136,9 @@ export function usePasswordStack(
     },
     get passwords() {
       return ready(harnesses[1], 'the password worker').harness;
+    },
+    get tickets() {
+      return ready(harnesses[0], 'the ticket worker').harness;
     },
   };
 }
