@@ -181,9 +181,10 @@ export function createProvisioningActivities(deps: ProvisioningActivityDependenc
       return asActivity(() =>
         heartbeating(async (signal) => {
           const { connection, order, orderId } = request;
-          if (request.content !== undefined) {
-            const type = order.ResourceType.Identifier;
-            refusePassword(type, resolveMapping(mappings, type, connection), order);
+          // Planned content was rendered by planProvisioning, which refuses such orders; checked again here.
+          const mapping = mappings.get(order.ResourceType.Identifier);
+          if (request.content !== undefined && mapping !== undefined) {
+            refusePassword(order.ResourceType.Identifier, mapping, order);
           }
           const content: TicketContent = request.content ?? render(request).content;
           const resourceType = order.ResourceType.Identifier;
