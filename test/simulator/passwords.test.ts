@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { isPasswordDigest, passwordDigest, passwordMatches } from '../../src/simulator/auth';
+import { runCli } from '../helpers/cli';
 import { basicAuthorization, useSimulator } from '../helpers/simulator';
 import { expectNoSecret } from '../workflows/passwordReset/localSecretScan';
 
@@ -102,5 +103,27 @@ describe('simulated passwords', () => {
     expectNoSecret(journals, [PASSWORD], 'the journal');
     const requests = await (await snow.admin('/requests?limit=1000')).text();
     expectNoSecret(requests, [PASSWORD], "the simulator's request log");
+  });
+
+  test('`sim user` shows the login state and whether a password is set, never the digest', async () => {
+    await createUser('sim.shown');
+    const before = (await (await snow.admin('/users/sim.shown')).json()) as {
+      result: Record<string, unknown>;
+    };
+    assert.equal(before.result.password_set, false);
+    const users = await snow.call(
+      '/api/now/table/sys_user?sysparm_query=user_name=sim.shown&sysparm_fields=sys_id',
+    );
+    const sysId = ((await users.json()) as { result: { sys_id: string }[] }).result[0]?.sys_id ?? '';
+    assert.equal((await setPassword(sysId, PASSWORD)).status, 200);
+    const result = await runCli(['sim', 'user', 'sim.shown'], {
+      env: { SNOW_SIM_URL: snow.sim.url, SNOW_SIM_PASSWORD: snow.sim.credentials.password },
+    });
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /password_needs_reset\s+true/);
+    assert.match(result.stdout, /password_set\s+true/);
+    assert.ok(!result.stdout.includes('ssha256'), 'no digest');
+    expectNoSecret(result.stdout + result.stderr, [PASSWORD], 'the output');
+    assert.equal((await snow.admin('/users/sim.nobody')).status, 404);
   });
 });
