@@ -6,7 +6,13 @@ import { runCli, type CliResult } from '../helpers/cli';
 import { CONNECTION } from '../helpers/provisioning';
 import { createTimeSkippingEnv } from '../helpers/temporal';
 import { expectNoSecret } from '../workflows/passwordReset/localSecretScan';
-import { PAYLOAD_KEY, PLAIN_CONNECTION, usePasswordStack } from '../workflows/passwordReset/stack';
+import {
+  PASSWORD_RESOURCE_TYPE,
+  PAYLOAD_KEY,
+  PLAIN_CONNECTION,
+  usePasswordStack,
+} from '../workflows/passwordReset/stack';
+import type { ProvisioningResult } from '../../src/contract/provisioning';
 
 const PASSWORD = 'Cli-"Pa55"&word/+é';
 
@@ -28,17 +34,28 @@ describe('snow-ticket password reset', () => {
       [CONNECTION]: { Server: stack.sim.tableApiUrl, Login: 'unused', Password: 'unused-by-the-cli' },
       [PLAIN_CONNECTION]: { Server: stack.sim.tableApiUrl, Login: 'unused', Password: 'unused-by-the-cli' },
     };
+    // The CLI routes orders by the mappings' Password settings: it needs the worker's mappings.
+    const mappings = {
+      [PASSWORD_RESOURCE_TYPE]: {
+        Connection: CONNECTION,
+        CallerId: 'admin',
+        TitleTemplate: 't',
+        DescriptionTemplate: 'd',
+        Password: { Attribute: 'InitialPassword', UserAttribute: 'Login' },
+      },
+    };
     settingsFile = writeJson(dir, 'settings.json', {
       Connections: connections,
       TicketConnector: {
         DataDirectory: dir,
         Temporal: temporal,
         Encryption: { Keys: { k1: PAYLOAD_KEY }, ActiveKey: 'k1' },
+        ResourceTypeMappings: mappings,
       },
     });
     noKeyFile = writeJson(dir, 'no-key.json', {
       Connections: connections,
-      TicketConnector: { DataDirectory: dir, Temporal: temporal },
+      TicketConnector: { DataDirectory: dir, Temporal: temporal, ResourceTypeMappings: mappings },
     });
     sysId = (await stack.create('sys_user', { user_name: 'pw.cli' })).sys_id ?? '';
   });
@@ -128,8 +145,38 @@ describe('snow-ticket password reset', () => {
     assert.equal(both.status, 2);
   });
 
+  test('provision sends an order that carries a password to the password queue, encrypted; without a key it refuses', async () => {
+    await stack.create('sys_user', { user_name: 'pw.provisioned' });
+    const order = writeJson(dir, 'order.json', {
+      connection: CONNECTION,
+      order: {
+        AssignedResourceTypeId: `cli-pw-${process.pid}`,
+        ChangeType: 'Modified',
+        Owner: { Id: 7 },
+        ResourceType: { Identifier: PASSWORD_RESOURCE_TYPE },
+        Changes: { InitialPassword: PASSWORD, Login: 'pw.provisioned' },
+      },
+    });
+    const refused = await runCli(['--config', noKeyFile, 'provision', order, '--json']);
+    outputs.push(refused);
+    assert.equal(refused.status, 1);
+    assert.match(
+      refused.stderr,
+      /carries a password \(Changes\.InitialPassword\), which travels only encrypted/,
+    );
+    const started = await runCli(['--config', settingsFile, 'provision', order, '--json']);
+    outputs.push(started);
+    assert.equal(started.status, 0, started.stderr);
+    const [{ workflowId }] = JSON.parse(started.stdout) as [{ workflowId: string }];
+    const result = (await stack.client.workflow.getHandle(workflowId).result()) as ProvisioningResult;
+    assert.equal(result.provisioningState, 'Executed');
+    assert.equal(result.resolution, 'password-set');
+    const description = await stack.env.client.workflow.getHandle(workflowId).describe();
+    assert.equal(description.taskQueue, 'pw-cli-passwords');
+  });
+
   test('no output of any run holds the password', () => {
-    assert.ok(outputs.length >= 8);
+    assert.ok(outputs.length >= 10);
     for (const [index, output] of outputs.entries()) {
       // The argv run echoes nothing of its arguments but the option name.
       expectNoSecret(output.stdout + output.stderr, [PASSWORD, 'abcdefgh'], `the output of run ${index + 1}`);
