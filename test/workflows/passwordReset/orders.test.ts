@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import {
   PasswordOrderUnencryptedError,
   startOrder,
@@ -11,7 +11,7 @@ import { resourceTypeMappings } from '../../../src/platform/adapters';
 import type { provisioningWorkflow } from '../../../src/workflows';
 import { CONNECTION } from '../../helpers/provisioning';
 import { createTimeSkippingEnv } from '../../helpers/temporal';
-import { expectNoSecret, rawHistoryText } from './localSecretScan';
+import { captureStderr, expectNoSecret, rawHistoryText } from './localSecretScan';
 import { PASSWORD_RESOURCE_TYPE, PAYLOAD_KEY, usePasswordStack } from './stack';
 
 const PASSWORD = 'Initial-"Pa55"&word/+é';
@@ -40,6 +40,8 @@ function passwordOrder(login: string, password: unknown, assignmentId?: string):
 describe('orders that carry a password (time-skipping server, simulator over HTTP)', () => {
   const stack = usePasswordStack(createTimeSkippingEnv, 'pw-orders');
   const scanned: string[] = [];
+  const log = captureStderr();
+  after(() => log.stop());
 
   const routing = (): PasswordRouting => ({
     mappings: resourceTypeMappings(stack.settings),
@@ -152,7 +154,9 @@ describe('orders that carry a password (time-skipping server, simulator over HTT
     );
   });
 
-  test('the password queue runs hold no password in their raw histories or workflow ids', async () => {
+  test('the password queue runs hold no password in their raw histories, workflow ids or the worker log', async () => {
+    assert.match(log.text(), /NoPasswordInOrder|UnknownUser/, 'the worker log was captured');
+    expectNoSecret(log.text(), [PASSWORD, SECOND_PASSWORD, WEAK_PASSWORD], 'the worker log');
     assert.ok(scanned.length >= 5);
     for (const workflowId of scanned) {
       expectNoSecret(workflowId, [PASSWORD, SECOND_PASSWORD], 'the workflow id');
