@@ -303,6 +303,14 @@ export const scenarios: readonly Scenario[] = [
       'As in release 2 (closed after three days, noticed through ticketChanged): with the dot-segment-ids marker, ids of "." or ".." being refused on arrival.',
     ...closedAfterThreeDays,
   },
+  {
+    name: 'closed-password-orders',
+    release: 3,
+    description:
+      'As closed, recorded with the password-orders marker: a new run on the ticket queue checks that it is not a password task queue and opens its ticket (orders that carry a password set it on the password queue instead).',
+    ...closedAfterThreeDays,
+    assignmentId: 'audit-closed-password-orders',
+  },
 ];
 
 /** A Table API call as the simulator's admin; the parsed answer, or undefined for 204. */

@@ -1,5 +1,6 @@
 import { createDescribeWorker, type DescribeWorkerDependencies } from './describeWorker';
 import { createExportActivities, type ExportActivityDependencies } from './export';
+import { createPasswordResetActivities, type PasswordResetActivityDependencies } from './passwordReset';
 import { createProvisioningActivities, type ProvisioningActivityDependencies } from './provisioning';
 
 /** What the activities are built from; src/platform/adapters.ts builds it from the settings. */
@@ -7,6 +8,7 @@ export interface ActivityDependencies {
   readonly worker: DescribeWorkerDependencies;
   readonly provisioning: ProvisioningActivityDependencies;
   readonly export: ExportActivityDependencies;
+  readonly passwords: PasswordResetActivityDependencies;
 }
 
 /** Activities are built from their dependencies so that tests can hand in their own. */
@@ -15,6 +17,7 @@ export function createActivities(deps: ActivityDependencies) {
     describeWorker: createDescribeWorker(deps.worker),
     ...createProvisioningActivities(deps.provisioning),
     ...createExportActivities(deps.export),
+    ...createPasswordResetActivities(deps.passwords),
   };
 }
 

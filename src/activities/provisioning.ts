@@ -1,8 +1,9 @@
-import { log } from '@temporalio/activity';
+import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { AssignmentStore } from '../assignments/store';
 import type {
   CancelledTicket,
   OpenedTicket,
+  OrderRequest,
   OrderTicketRequest,
   ProvisioningActivities,
 } from '../contract/provisioningActivities';
@@ -26,6 +27,10 @@ import { ServiceNowError } from '../servicenow/errors';
 import { isSysId, TICKET_TABLES } from '../servicenow/tables';
 import type { TicketSnapshot } from '../servicenow/tickets';
 import { asActivity, asMustHappenActivity } from './failures';
+import { PasswordFailureTypes } from '../contract/passwordReset';
+import { PASSWORD_TASK_QUEUE_SUFFIX } from '../contract/names';
+import { carriesPassword } from '../provisioning/orderPassword';
+import type { ResourceTypeMapping } from '../provisioning/ticketContent';
 import { heartbeating } from './heartbeat';
 
 /** How every order is handled, whatever its resource type: fixed into each order's plan when it arrives. */
@@ -87,6 +92,27 @@ export class TicketMismatchError extends Error {
   }
 }
 
+/**
+ * An order carrying its mapping's password attribute, sent to a queue that opens tickets: refused, nothing sent.
+ * A password never goes into a ticket, nor into the plan this queue's history keeps in clear.
+ */
+function refusePassword(
+  resourceType: string,
+  mapping: ResourceTypeMapping,
+  order: OrderRequest['order'],
+): ResourceTypeMapping {
+  if (!carriesPassword(mapping, order)) return mapping;
+  const queue = Context.current().info.taskQueue;
+  throw ApplicationFailure.create({
+    type: PasswordFailureTypes.wrongTaskQueue,
+    message:
+      `Resource type "${resourceType}": the order carries a password (Changes.${mapping.Password?.Attribute}), ` +
+      `which never goes into a ticket: start it on "${queue}${PASSWORD_TASK_QUEUE_SUFFIX}" (snow-ticket does when ` +
+      'a payload key is active). Nothing was sent to ServiceNow',
+    nonRetryable: true,
+  });
+}
+
 function isNotFound(error: unknown): boolean {
   return error instanceof ServiceNowError && error.status === 404;
 }
@@ -114,7 +140,7 @@ export function createProvisioningActivities(deps: ProvisioningActivityDependenc
 
   function render({ connection, order, orderId }: Parameters<ProvisioningActivities['planProvisioning']>[0]) {
     const resourceType = order.ResourceType.Identifier;
-    const mapping = resolveMapping(mappings, resourceType, connection);
+    const mapping = refusePassword(resourceType, resolveMapping(mappings, resourceType, connection), order);
     return { mapping, content: renderTicketContent({ resourceType, mapping, order, connection, orderId }) };
   }
 
@@ -155,6 +181,11 @@ export function createProvisioningActivities(deps: ProvisioningActivityDependenc
       return asActivity(() =>
         heartbeating(async (signal) => {
           const { connection, order, orderId } = request;
+          // Planned content was rendered by planProvisioning, which refuses such orders; checked again here.
+          const mapping = mappings.get(order.ResourceType.Identifier);
+          if (request.content !== undefined && mapping !== undefined) {
+            refusePassword(order.ResourceType.Identifier, mapping, order);
+          }
           const content: TicketContent = request.content ?? render(request).content;
           const resourceType = order.ResourceType.Identifier;
           const caller = await callerSysId(connection, resourceType, content.caller, signal);

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerAuditCommands } from './auditCommands';
 import { registerConfigCommands } from './configCommands';
 import { registerExportCommands } from './exportCommands';
+import { registerPasswordCommands } from './passwordCommands';
 import { registerProtectCommand } from './protectCommand';
 import { registerProvisioningCommands } from './provisioningCommands';
 import { registerSelfCheckCommand } from './selfCheckCommand';
@@ -25,6 +26,7 @@ function buildProgram(): Command {
   registerServiceNowCommands(program);
   registerSimulatorCommands(program);
   registerProvisioningCommands(program);
+  registerPasswordCommands(program);
   registerAuditCommands(program);
   registerExportCommands(program);
   return program;

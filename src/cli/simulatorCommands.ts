@@ -222,6 +222,31 @@ export function registerSimulatorCommands(program: Command): void {
       }
     });
 
+  sim
+    .command('user <user_name>')
+    .description(
+      "print a user's login state: active, locked out, password_needs_reset, whether a password is set",
+    )
+    .option('--json', 'print the raw JSON')
+    .action(async (userName: string, options: { json?: boolean }, command: Command) => {
+      const user = await callAdmin<Record<string, string | boolean>>(
+        command,
+        'GET',
+        `/users/${encodeURIComponent(userName)}`,
+      );
+      if (options.json) {
+        console.log(JSON.stringify(user, null, 2));
+        return;
+      }
+      // The stored digest is never shown: the admin API does not even return it.
+      console.log(
+        formatTable(
+          ['FIELD', 'VALUE'],
+          Object.entries(user).map(([field, value]) => [field, String(value)]),
+        ),
+      );
+    });
+
   registerTicketAction(sim, 'work', 'start working on a ticket (In Progress / Work in Progress)');
   registerTicketAction(sim, 'resolve', 'resolve an incident', (command) =>
     command.option('--code <close_code>', 'resolution code (default: "Solved (Permanently)")'),

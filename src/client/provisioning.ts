@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
@@ -8,11 +8,13 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { MAX_ORDER_ID_LENGTH } from '../contract/limits';
-import { PROVISIONING_WORKFLOW_TYPE } from '../contract/names';
+import { PROVISIONING_WORKFLOW_TYPE, passwordTaskQueue } from '../contract/names';
 import { parseProvisioningInput, type ProvisioningInput } from '../contract/order';
 import type { provisioningWorkflow } from '../workflows';
 import { cancelUpdate, statusQuery } from '../contract/messages';
 import { visibilityLiteral } from './visibility';
+import { carriesPassword, type PasswordMapping } from '../provisioning/orderPassword';
+import { encryptsPayloads } from './passwordReset';
 
 /** JSON with object keys sorted at every level, so that any client can compute the same digest. */
 export function canonicalJson(value: unknown): string {
@@ -34,16 +36,31 @@ function digest(value: unknown, length: number): string {
  * The order's workflow id: the same order always gets the same id, so a repeated order finds the first one's
  * run (and ticket) instead of opening another. The connection, assignment and change are readable in it; a
  * digest of the change's content tells two different changes of one assignment apart.
+ *
+ * An order that carries a password (`secret`: the attribute of Changes that holds it) is digested with an HMAC
+ * of the password under `secret.key` in its place: the id (stored in clear) never reveals it, not even to a
+ * guess checked against a plain hash, and a second, different password for the same assignment gets its own
+ * run instead of being attached to the first.
  */
-export function orderWorkflowId(input: ProvisioningInput): string {
+export function orderWorkflowId(
+  input: ProvisioningInput,
+  secret?: { readonly attribute: string; readonly key: Buffer },
+): string {
   const { connection, order } = input;
   const change = order.ChangeType.toLowerCase();
+  const changes =
+    secret === undefined || order.Changes === undefined || !Object.hasOwn(order.Changes, secret.attribute)
+      ? order.Changes
+      : {
+          ...order.Changes,
+          [secret.attribute]: { hmac: passwordHmac(order.Changes[secret.attribute], secret.key) },
+        };
   const content = digest(
     [
       connection,
       order.AssignedResourceTypeId,
       order.ChangeType,
-      order.Changes ?? null,
+      changes ?? null,
       order.WorkflowInstanceId ?? null,
     ],
     12,
@@ -51,6 +68,35 @@ export function orderWorkflowId(input: ProvisioningInput): string {
   const readable = `${connection}:${order.AssignedResourceTypeId}:${change}:${content}`;
   if (readable.length <= MAX_ORDER_ID_LENGTH) return readable;
   return `${connection.slice(0, 40)}:${digest(order.AssignedResourceTypeId, 16)}:${change}:${content}`;
+}
+
+/** HMAC-SHA256 under a key derived from the payload key (never the payload key itself), hex. */
+function passwordHmac(value: unknown, key: Buffer): string {
+  const derived = createHmac('sha256', key).update('snow-ticket order password digest').digest();
+  return createHmac('sha256', derived).update(canonicalJson(value)).digest('hex');
+}
+
+/**
+ * How orders that carry a password reach the password task queue: the mappings' `Password` settings, and a
+ * client whose data converter always encrypts with the active payload key (undefined when no key is active).
+ */
+export interface PasswordRouting {
+  readonly mappings: ReadonlyMap<string, { readonly Password?: PasswordMapping }>;
+  readonly client?: Client;
+  /** The active payload key: the workflow id's digest of a password is an HMAC under a key derived from it. */
+  readonly key?: Buffer;
+}
+
+/** An order carries a password, and nothing here can encrypt it: it was not started. */
+export class PasswordOrderUnencryptedError extends Error {
+  constructor(resourceType: string, attribute: string) {
+    super(
+      `The order of resource type "${resourceType}" carries a password (Changes.${attribute}), which travels only ` +
+        'encrypted, on the password task queue: set TicketConnector.Encryption.Keys and ActiveKey (README, ' +
+        '"Encrypted payloads"). Nothing was started',
+    );
+    this.name = 'PasswordOrderUnencryptedError';
+  }
 }
 
 export interface StartedOrder {
@@ -65,6 +111,11 @@ export interface StartOptions {
   readonly taskQueue: string;
   /** Who is starting it, for the audit trail of revocations (default "Identity Manager"). */
   readonly requestedBy?: string;
+  /**
+   * Routes orders that carry their mapping's password attribute to the password task queue, encrypted. Without
+   * it every order goes to `taskQueue`, where a worker refuses one that carries a password.
+   */
+  readonly passwords?: PasswordRouting;
 }
 
 /**
@@ -79,14 +130,15 @@ export async function startOrder(
   options: StartOptions,
 ): Promise<StartedOrder> {
   const input = parseProvisioningInput(value);
-  const workflowId = orderWorkflowId(input);
+  const route = passwordRoute(input, options);
+  const workflowId = orderWorkflowId(input, route?.secret);
   const superseded =
     input.order.ChangeType === 'Deleted'
       ? await revokePendingGrants(client, input, workflowId, options.requestedBy ?? 'Identity Manager')
       : [];
   try {
-    await client.workflow.start<typeof provisioningWorkflow>(PROVISIONING_WORKFLOW_TYPE, {
-      taskQueue: options.taskQueue,
+    await (route?.client ?? client).workflow.start<typeof provisioningWorkflow>(PROVISIONING_WORKFLOW_TYPE, {
+      taskQueue: route === undefined ? options.taskQueue : passwordTaskQueue(options.taskQueue),
       workflowId,
       args: [input],
       workflowIdConflictPolicy: 'FAIL',
@@ -99,6 +151,23 @@ export async function startOrder(
       return { workflowId, started: false, superseded };
     throw error;
   }
+}
+
+/** For an order that carries a password: the encrypting client and the digest key; undefined for other orders. */
+function passwordRoute(
+  input: ProvisioningInput,
+  options: StartOptions,
+): { client: Client; secret: { attribute: string; key: Buffer } } | undefined {
+  const routing = options.passwords;
+  if (routing === undefined) return undefined;
+  const resourceType = input.order.ResourceType.Identifier;
+  const mapping = routing.mappings.get(resourceType);
+  if (mapping?.Password === undefined || !carriesPassword(mapping, input.order)) return undefined;
+  const { client, key } = routing;
+  if (client === undefined || key === undefined || !encryptsPayloads(client)) {
+    throw new PasswordOrderUnencryptedError(resourceType, mapping.Password.Attribute);
+  }
+  return { client, secret: { attribute: mapping.Password.Attribute, key } };
 }
 
 /**

@@ -187,6 +187,22 @@ const resourceTypeMappingSchema = z
       .string()
       .regex(/^[0-9a-f]{32}$/, 'must be the sys_id of a catalog item (32 lowercase hex characters)')
       .optional(),
+    /**
+     * Orders whose Changes carry `Attribute` (a password) are password resets of the ServiceNow user named by
+     * `UserAttribute` (in Changes, else Resource: a sys_id or a user_name): they run on the password task queue
+     * and never become a ticket.
+     */
+    Password: z
+      .strictObject(
+        {
+          Attribute: nonEmpty('the order attribute that carries the new password, e.g. InitialPassword'),
+          UserAttribute: nonEmpty(
+            'the order attribute that names the ServiceNow user (a sys_id or user_name), e.g. Login',
+          ),
+        },
+        { error: 'must be a section with Attribute and UserAttribute' },
+      )
+      .optional(),
   })
   .refine((mapping) => mapping.CatalogItem === undefined || mapping.Table === 'sc_request', {
     path: ['CatalogItem'],

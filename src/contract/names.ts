@@ -5,6 +5,8 @@
 export const PROVISIONING_WORKFLOW_TYPE = 'provisioningWorkflow';
 export const EXPORT_WORKFLOW_TYPE = 'exportWorkflow';
 export const SELF_CHECK_WORKFLOW_TYPE = 'selfCheckWorkflow';
+/** Sets a ServiceNow user's password; runs on the password task queue only (see below). */
+export const PASSWORD_RESET_WORKFLOW_TYPE = 'passwordResetWorkflow';
 
 /**
  * Password resets (and orders that carry a password) run on their own task queue, beside the configured one,

@@ -74,7 +74,15 @@ export interface TicketStatus {
   readonly modCount?: number;
 }
 
-export type Phase = 'preparing' | 'opening-ticket' | 'waiting' | 'canceling' | 'recording' | 'done';
+export type Phase =
+  | 'preparing'
+  | 'opening-ticket'
+  /** An order that carries a password, on the password task queue: no ticket, the password is set. */
+  | 'setting-password'
+  | 'waiting'
+  | 'canceling'
+  | 'recording'
+  | 'done';
 
 /** How the order ended, in the connector's words. */
 export type Resolution =
@@ -85,7 +93,10 @@ export type Resolution =
   | 'workflow-canceled'
   | 'deadline'
   /** The order could not be carried out (a mapping, template or caller error); the workflow fails after recording. */
-  | 'failed';
+  | 'failed'
+  /** An order that carries a password: the password is set (Executed), or ServiceNow refused it (Errored). */
+  | 'password-set'
+  | 'password-refused';
 
 export interface ProvisioningResult extends OrderKey {
   readonly provisioningState: ConnectorState;

@@ -133,5 +133,6 @@ export function connectorActivities(options: ConnectorActivityOptions): Connecto
       assignments: options.assignments,
     },
     export: { exportSettings: (connection) => resolveExportSettings(settings, connection), serviceNow },
+    passwords: { serviceNow, mappings },
   });
 }

@@ -2,6 +2,7 @@ import { fieldKind, Severity, type TicketTable } from '../servicenow/tables';
 import type { ProvisioningOrder } from '../contract/order';
 import { renderTemplate, TicketTemplateError } from './templates';
 import { clip } from '../contract/limits';
+import type { PasswordMapping } from './orderPassword';
 
 /**
  * What a ticket says about a provisioning order, from the order's resource type mapping. Runs in activities, not
@@ -24,6 +25,8 @@ export interface ResourceTypeMapping {
   readonly TicketSynchroIsNotAvailable: boolean;
   /** For sc_request: order this catalog item instead of inserting the request. */
   readonly CatalogItem?: string;
+  /** Orders whose Changes carry this password attribute set a password instead of opening a ticket. */
+  readonly Password?: PasswordMapping;
 }
 
 /** The mappings by resource type. A Map, so that a resource type named "constructor" is mapped only on purpose. */

@@ -12,6 +12,8 @@ import {
 } from './ticketCreation';
 import { cancellationValues, ticketRead, toTicketSnapshot, type TicketSnapshot } from './tickets';
 import { HttpTransport } from './transport';
+import { setUserPassword } from './users';
+import type { PasswordSetUser, PasswordUser } from '../contract/passwordReset';
 
 export interface ServiceNowClientOptions {
   /** The Table API base URL (`https://instance.service-now.com/api/now/table`). */
@@ -241,33 +243,21 @@ export class ServiceNowClient {
   }
 
   /**
-   * Sets a user's password and forces a change at next login. `sysparm_input_display_value=true` is what makes
-   * ServiceNow store the value as a usable password instead of as opaque text.
+   * Sets a user's password and forces a change at next login; the user is found by sys_id or user_name. Throws
+   * PasswordResetError (src/servicenow/users.ts) for an unknown user, a password the instance's policy rejects,
+   * or an account that may not set passwords; ServiceNowError otherwise. Nothing it throws holds the password.
    */
+  async setUserPassword(
+    user: PasswordUser,
+    password: string,
+    options: CallOptions = {},
+  ): Promise<PasswordSetUser> {
+    return setUserPassword(this.api, this.redactor, user, password, options);
+  }
+
+  /** {@link setUserPassword} by sys_id. */
   async setPassword(userSysId: string, password: string, options: CallOptions = {}): Promise<void> {
-    // Redacted while the call runs (ServiceNow could echo it in an error), then forgotten.
-    const slot = `new-password-${userSysId}`;
-    this.redactor.set(slot, password);
-    try {
-      const row = await this.api.update(
-        'sys_user',
-        userSysId,
-        { user_password: password, password_needs_reset: 'true' },
-        {
-          ...options,
-          fields: ['sys_id', 'password_needs_reset'],
-          inputDisplayValue: true,
-          operation: 'set-password',
-        },
-      );
-      this.expectMatch(
-        row.sys_id === userSysId && row.password_needs_reset === 'true',
-        'sys_user',
-        userSysId,
-      );
-    } finally {
-      this.redactor.delete(slot);
-    }
+    await this.setUserPassword({ sysId: userSysId }, password, options);
   }
 
   private withKeyFields(options: ReadOptions, keys: readonly string[]): ReadOptions {

@@ -80,6 +80,12 @@ export function registerAdminRoutes(
     },
   );
 
+  app.get('/users/:userName', (request: FastifyRequest<{ Params: { userName: string } }>) => {
+    const user = instance.user(request.params.userName);
+    if (user === undefined) throw new ApiError(404, `No user ${request.params.userName}`);
+    return { result: user };
+  });
+
   app.post('/seed', (request) => {
     const started = performance.now();
     const seeded = instance.seedDirectory(seedBody.parse(request.body ?? {}));

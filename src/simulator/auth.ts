@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { newSecret } from './random';
 import type { Row, Store } from './store';
 
@@ -34,16 +34,31 @@ interface IssuedToken {
   readonly expiresAt: number;
 }
 
-const PASSWORD_DIGEST_PREFIX = 'sha256:';
-const PASSWORD_DIGEST = new RegExp(`^${PASSWORD_DIGEST_PREFIX}[0-9a-f]{64}$`);
+/** Earlier releases stored unsalted digests; state files saved by them still load and log in. */
+const LEGACY_DIGEST = /^sha256:([0-9a-f]{64})$/;
+/** `ssha256:<salt>:<digest>`: a per-password random salt, so equal passwords never look alike at rest. */
+const SALTED_DIGEST = /^ssha256:([0-9a-f]{32}):([0-9a-f]{64})$/;
 
-/** How a usable password is stored in sys_user.user_password. */
+function sha256Hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** How a usable password is stored in sys_user.user_password: salted, never the password itself. */
 export function passwordDigest(password: string): string {
-  return PASSWORD_DIGEST_PREFIX + createHash('sha256').update(password).digest('hex');
+  const salt = randomBytes(16).toString('hex');
+  return `ssha256:${salt}:${sha256Hex(`${salt}:${password}`)}`;
 }
 
 export function isPasswordDigest(value: string): boolean {
-  return PASSWORD_DIGEST.test(value);
+  return SALTED_DIGEST.test(value) || LEGACY_DIGEST.test(value);
+}
+
+/** Whether `password` is the one `stored` is the digest of; false for anything that is not a digest. */
+export function passwordMatches(password: string, stored: string): boolean {
+  const salted = SALTED_DIGEST.exec(stored);
+  if (salted !== null) return sameSecret(sha256Hex(`${salted[1]}:${password}`), salted[2] ?? '');
+  const legacy = LEGACY_DIGEST.exec(stored);
+  return legacy !== null && sameSecret(sha256Hex(password), legacy[1] ?? '');
 }
 
 function remember(tokens: Map<string, IssuedToken>, token: string, issued: IssuedToken): void {
@@ -99,7 +114,7 @@ export class Authenticator {
     if (row === undefined || user === undefined) return undefined;
     if (users.read(row, 'password_needs_reset') === 'true') return undefined;
     const stored = users.read(row, 'user_password');
-    return stored !== '' && sameSecret(passwordDigest(password), stored) ? user : undefined;
+    return passwordMatches(password, stored) ? user : undefined;
   }
 
   /** Answers an OAuth token request (form fields), or undefined: every failure is the same `access_denied`. */

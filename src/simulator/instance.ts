@@ -1,7 +1,7 @@
 import { TICKET_TABLES, type TableName } from '../servicenow/tables';
 import { ApiError } from './apiErrors';
 import { TASK_TABLES, type TaskTable } from './businessRules';
-import { Authenticator, type OAuthClient } from './auth';
+import { Authenticator, isPasswordDigest, type OAuthClient } from './auth';
 import { choiceLabel } from './choices';
 import { ConcurrencyGate, FaultInjector, RateLimiter, type Faults } from './limits';
 import { Notifier, type NotificationStats, type NotifyOptions } from './notifications';
@@ -44,6 +44,17 @@ export interface TicketSummary {
   readonly correlation_id: string;
   readonly sys_updated_on: string;
   readonly sys_mod_count: string;
+}
+
+/** What an operator may see of a user's login: never the digest, only whether a usable password is set. */
+export interface UserLogin {
+  readonly sys_id: string;
+  readonly user_name: string;
+  readonly active: string;
+  readonly locked_out: string;
+  readonly password_needs_reset: string;
+  /** A usable password (written with sysparm_input_display_value=true) is stored. */
+  readonly password_set: boolean;
 }
 
 export interface TicketDetail {
@@ -130,6 +141,21 @@ export class SimulatedInstance {
     if (found === undefined) return undefined;
     const record = this.store.table(found.table).toValues(found.row);
     return { table: found.table, record, journal: this.store.journal(record.sys_id ?? '') };
+  }
+
+  user(userName: string): UserLogin | undefined {
+    const users = this.store.table('sys_user');
+    const row = users.findBy('user_name', userName)[0];
+    if (row === undefined) return undefined;
+    const read = (field: string) => users.read(row, field);
+    return {
+      sys_id: read('sys_id'),
+      user_name: read('user_name'),
+      active: read('active'),
+      locked_out: read('locked_out'),
+      password_needs_reset: read('password_needs_reset'),
+      password_set: isPasswordDigest(read('user_password')),
+    };
   }
 
   actOnTicket(number: string, request: TicketActionRequest): TicketSummary {

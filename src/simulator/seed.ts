@@ -1,5 +1,5 @@
 import { type TableName } from '../servicenow/tables';
-import { passwordDigest } from './auth';
+import { passwordDigest, passwordMatches } from './auth';
 import { newRecord } from './businessRules';
 import type { RecordValues, Stamp, Store } from './store';
 
@@ -49,9 +49,12 @@ export function applyAdminAccount(store: Store, admin: AdminAccount, stamp: Stam
     users.insert({ ...defaultsOf('sys_user', stamp), ...adminUser(admin) }, stamp);
     return;
   }
-  const login = { user_name: admin.login, user_password: passwordDigest(admin.password) };
-  if (Object.entries(login).some(([field, value]) => users.read(row, field) !== value)) {
-    users.update(row, login, stamp);
+  // Digests are salted: the saved one is kept when it already opens with this start's password.
+  const sameLogin =
+    users.read(row, 'user_name') === admin.login &&
+    passwordMatches(admin.password, users.read(row, 'user_password'));
+  if (!sameLogin) {
+    users.update(row, { user_name: admin.login, user_password: passwordDigest(admin.password) }, stamp);
   }
 }
 

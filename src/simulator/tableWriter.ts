@@ -1,7 +1,8 @@
 import { fieldKind, isSysId, type TableName } from '../servicenow/tables';
-import { assertCanWrite } from './acl';
+import { assertCanWrite, writableValues } from './acl';
 import { ApiError, recordNotFound } from './apiErrors';
 import { passwordDigest, type AuthenticatedUser } from './auth';
+import { assertPasswordPolicy } from './passwordPolicy';
 import { applyBusinessRules, newRecord, type RuleContext } from './businessRules';
 import { formatDateTime, type JournalEntry, type RecordValues, type Row, type Store } from './store';
 
@@ -67,9 +68,11 @@ export class TableWriter {
     const tableStore = this.store.table(table);
     const row = tableStore.get(sysId);
     if (row === undefined) throw recordNotFound();
-    if (writer.checkAcl) assertCanWrite(this.store, table, writer.user.sysId, 'Update');
+    const allowed = writer.checkAcl
+      ? writableValues(this.store, table, sysId, writer.user.sysId, body)
+      : body;
     const context = this.context(writer);
-    const { values, journal } = this.coerce(table, body, writer, context);
+    const { values, journal } = this.coerce(table, allowed, writer, context);
     const before = tableStore.toValues(row);
     if (journal.length === 0 && Object.entries(values).every(([field, value]) => before[field] === value)) {
       return row;
@@ -119,6 +122,8 @@ export class TableWriter {
         case 'password':
           // Without sysparm_input_display_value the platform stores the text as if it were already encrypted,
           // so logging in with it fails. The simulator stores it as given, which no login digest can equal.
+          // Only a usable password is held to the policy, as on the platform (the other is never a login).
+          if (writer.inputDisplayValue && text !== '') assertPasswordPolicy(text);
           values[field] = writer.inputDisplayValue && text !== '' ? passwordDigest(text) : text;
           break;
         case 'reference':

@@ -1,3 +1,4 @@
 export { selfCheckWorkflow } from './selfCheck';
 export { provisioningWorkflow } from './provisioning/workflow';
 export { exportWorkflow } from './export/workflow';
+export { passwordResetWorkflow } from './passwordReset/workflow';

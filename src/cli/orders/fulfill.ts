@@ -191,6 +191,7 @@ Examples:
               timeoutMs: options.timeout,
               requestedBy: options.by,
               signal: controller.signal,
+              settings,
             }),
           };
           if (options.once) {

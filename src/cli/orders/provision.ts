@@ -72,7 +72,11 @@ Examples:
             parsed.inputs.map((input) => input.connection),
           );
           await withTemporal(settings, async (session) => {
-            const start = boundedStart(session, { timeoutMs: options.timeout, requestedBy: options.by });
+            const start = boundedStart(session, {
+              timeoutMs: options.timeout,
+              requestedBy: options.by,
+              settings,
+            });
             const done: StartedJson[] = [];
             for (const [index, input] of parsed.inputs.entries()) {
               let started: StartedOrder;

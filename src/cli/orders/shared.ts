@@ -1,6 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { bounded } from '../../client/bounded';
-import { startOrder, type StartedOrder } from '../../client/provisioning';
+import { Client } from '@temporalio/client';
+import { startOrder, type PasswordRouting, type StartedOrder } from '../../client/provisioning';
+import { resourceTypeMappings } from '../../platform/adapters';
+import { passwordsDataConverter, payloadKeyring } from '../../platform/encryption';
 import { messageOf, type TemporalSession } from '../../client/session';
 import type { SettingsFile } from '../../config/schema';
 import type { ProvisioningInput } from '../../contract/order';
@@ -81,16 +84,38 @@ export function startedLines(input: ProvisioningInput, started: StartedOrder, in
   ];
 }
 
+/**
+ * Orders that carry their mapping's password attribute go to the password task queue through a client on the
+ * same connection that always encrypts; without an active key there is no such client, and they are refused.
+ */
+export function passwordRouting(settings: SettingsFile, session: TemporalSession): PasswordRouting {
+  const encryption = settings.TicketConnector.Encryption;
+  const active = payloadKeyring(encryption).active();
+  const mappings = resourceTypeMappings(settings);
+  if (active === undefined) return { mappings };
+  const client = new Client({
+    connection: session.client.connection,
+    namespace: session.target.namespace,
+    dataConverter: passwordsDataConverter(encryption),
+  });
+  return { mappings, client, key: active.key };
+}
+
 /** One start, bounded by a deadline and interrupted by the signal (its outcome is then unknown: retry it). */
 export function boundedStart(
   session: TemporalSession,
-  options: { timeoutMs: number; requestedBy?: string; signal?: AbortSignal },
+  options: { timeoutMs: number; requestedBy?: string; signal?: AbortSignal; settings: SettingsFile },
 ): (input: ProvisioningInput) => Promise<StartedOrder> {
   const { client, target } = session;
+  const passwords = passwordRouting(options.settings, session);
   return async (input) => {
     try {
       return await bounded(client, options, () =>
-        startOrder(client, input, { taskQueue: target.taskQueue, requestedBy: options.requestedBy }),
+        startOrder(client, input, {
+          taskQueue: target.taskQueue,
+          requestedBy: options.requestedBy,
+          passwords,
+        }),
       );
     } catch (error) {
       throw new Error(messageOf(cliErrorOf(error, target)), { cause: error });

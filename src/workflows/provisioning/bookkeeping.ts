@@ -27,6 +27,17 @@ export const bookkeeping = {
     setCurrentDetails(`Preparing the ticket for ${order.ChangeType} ${order.ResourceType.Identifier}`);
   },
 
+  /** An order that carries a password, on the password task queue: ids only, never the password. */
+  settingPassword({ connection, order }: ProvisioningInput): void {
+    upsertSearchAttributes([
+      { key: AssignmentId, value: order.AssignedResourceTypeId },
+      { key: ResourceType, value: order.ResourceType.Identifier },
+      { key: ConnectionId, value: connection },
+      { key: ProvisioningState, value: 'Pending' },
+    ]);
+    setCurrentDetails(`Setting the password for ${order.ChangeType} ${order.ResourceType.Identifier}`);
+  },
+
   opened(ticket: TicketRef, stateLabel: string): void {
     upsertSearchAttributes([
       { key: TicketNumber, value: ticket.number },

@@ -14,4 +14,9 @@ export const Patches = {
   validatedNotices: 'validated-notices',
   /** New runs refuse an assignment or workflow id of "." or "..", which no Identity Manager URL can address. */
   dotSegmentIds: 'dot-segment-ids',
+  /**
+   * New runs on a password task queue set the password an order carries instead of opening a ticket (the
+   * marker is recorded on every queue, before the first command of a new run).
+   */
+  passwordOrders: 'password-orders',
 } as const;

@@ -33,6 +33,9 @@ import type {
   TicketStatus,
 } from '../../contract/provisioning';
 import type { ConnectorState } from '../../contract/states';
+import { isPasswordTaskQueue } from '../../contract/names';
+import { passwords, settingPassword } from '../passwordReset/activityStubs';
+import { passwordFailureLabel } from '../passwordReset/refusals';
 import { acceptInput } from './acceptance';
 import { bestEffort, mustHappen, optional, planned, required, summarised } from './activityStubs';
 import { bookkeeping, isoTime } from './bookkeeping';
@@ -98,6 +101,8 @@ class ProvisioningOrder {
   private result?: ProvisioningResult;
   /** Assignment records in flight, in the order they were made. */
   private recording: Promise<unknown> = Promise.resolve();
+  /** This order sets a password (password task queue): there is no ticket to open, wait for or cancel. */
+  private settingPassword = false;
 
   constructor(
     private readonly input: ProvisioningInput,
@@ -134,6 +139,7 @@ class ProvisioningOrder {
   async run(): Promise<ProvisioningResult> {
     try {
       if (this.progress.ticket === undefined) {
+        if (this.carriesPassword()) return await this.setPassword();
         const plan = await this.plan();
         if (this.progress.cancelRequested !== undefined)
           return await this.revoke(this.progress.cancelRequested);
@@ -151,6 +157,39 @@ class ProvisioningOrder {
       }
       throw error;
     }
+  }
+
+  // --- 0. Or set the password the order carries ---------------------------------------------------------------
+
+  /**
+   * Orders reach a password task queue only when they carry a password (the client routes them there): such an
+   * order sets it instead of opening a ticket. Decided once, on the first run, behind the password-orders patch.
+   */
+  private carriesPassword(): boolean {
+    return patched(Patches.passwordOrders) && isPasswordTaskQueue(workflowInfo().taskQueue);
+  }
+
+  /** Executed when ServiceNow took the password; Errored with the reason otherwise. Identity Manager is told. */
+  private async setPassword(): Promise<ProvisioningResult> {
+    this.settingPassword = true;
+    this.phase = 'setting-password';
+    bookkeeping.settingPassword(this.input);
+    let user;
+    try {
+      user = await passwords.resetOrderPassword.executeWithOptions(
+        summarised(settingPassword, "Set the password of the order's ServiceNow user"),
+        [{ connection: this.connection, order: this.order }],
+      );
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      const reason = `the password could not be set (${passwordFailureLabel(error)}): ${failureMessage(error)}`;
+      return this.end({ provisioningState: 'Errored', resolution: 'password-refused', reason });
+    }
+    return this.end({
+      provisioningState: 'Executed',
+      resolution: 'password-set',
+      reason: `password set for ${user.userName} (sys_id ${user.sysId}); password_needs_reset is true`,
+    });
   }
 
   // --- 1. Plan and open the ticket -------------------------------------------------------------------------
@@ -315,6 +354,11 @@ class ProvisioningOrder {
     this.progress.cancelRequested ??= request;
     const reason = `canceled in Temporal: ${request.reason}`;
     const canceled: Decision = { provisioningState: 'Errored', resolution: 'workflow-canceled', reason };
+    // A password order has no ticket: nothing to cancel in ServiceNow (the password may or may not be set).
+    if (this.settingPassword) {
+      await this.end(canceled);
+      return;
+    }
     const note = `Canceled by the connector: the request was ${reason}.`;
     await this.end((await this.cancelTicket(this.progress.ticket, note, canceled)) ?? canceled);
   }
