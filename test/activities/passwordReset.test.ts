@@ -8,7 +8,7 @@ import { parseSettings } from '../../src/config/load';
 import { provisioningOrderSchema } from '../../src/contract/order';
 import { connectorActivities } from '../../src/platform/adapters';
 import { tempDir } from '../helpers/files';
-import { expectNoSecret } from '../workflows/passwordReset/localSecretScan';
+import { expectNoSecret } from '../helpers/secretScan';
 
 /** The refusals the password activities make before any call to ServiceNow (the calls: test/workflows/passwordReset). */
 

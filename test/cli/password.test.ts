@@ -5,7 +5,7 @@ import { tempDir, writeJson } from '../helpers/files';
 import { runCli, type CliResult } from '../helpers/cli';
 import { CONNECTION } from '../helpers/provisioning';
 import { createTimeSkippingEnv } from '../helpers/temporal';
-import { expectNoSecret } from '../workflows/passwordReset/localSecretScan';
+import { expectNoSecret } from '../helpers/secretScan';
 import {
   PASSWORD_RESOURCE_TYPE,
   PAYLOAD_KEY,

@@ -9,7 +9,7 @@ import { ServiceNowClient } from '../../src/servicenow/client';
 import { PasswordResetError } from '../../src/servicenow/users';
 import { useLoopbackServer, type Handler } from '../helpers/loopbackServer';
 import { failureOf, renderings, serviceNowFailure } from '../helpers/serviceNowErrors';
-import { expectNoSecret } from '../workflows/passwordReset/localSecretScan';
+import { expectNoSecret } from '../helpers/secretScan';
 
 const NEW_PASSWORD = 'New-"Pa55"&word/+é';
 const USER = { sys_id: 'c'.repeat(32), user_name: 'jdoe' };

@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import { isPasswordDigest, passwordDigest, passwordMatches } from '../../src/simulator/auth';
 import { runCli } from '../helpers/cli';
 import { basicAuthorization, useSimulator } from '../helpers/simulator';
-import { expectNoSecret } from '../workflows/passwordReset/localSecretScan';
+import { expectNoSecret } from '../helpers/secretScan';
 
 const PASSWORD = 'Sim-"Pa55"&word/+é';
 const PLAIN = { login: 'sim.plain', password: 'Plain-pass-1' };

@@ -11,13 +11,15 @@ import { resourceTypeMappings } from '../../../src/platform/adapters';
 import type { provisioningWorkflow } from '../../../src/workflows';
 import { CONNECTION } from '../../helpers/provisioning';
 import { createTimeSkippingEnv } from '../../helpers/temporal';
-import { captureStderr, expectNoSecret, rawHistoryText } from './localSecretScan';
+import { rawHistoryText } from '../../helpers/historyText';
+import { captureStderr } from '../../helpers/logCapture';
+import { expectNoSecret } from '../../helpers/secretScan';
 import { PASSWORD_RESOURCE_TYPE, PAYLOAD_KEY, usePasswordStack } from './stack';
 
 const PASSWORD = 'Initial-"Pa55"&word/+é';
 const SECOND_PASSWORD = 'Second-Initial-Pa55';
 /** Too short for the simulator's policy. */
-const WEAK_PASSWORD = 'tiny2';
+const WEAK_PASSWORD = 'letters-only-second';
 
 let assignments = 0;
 
