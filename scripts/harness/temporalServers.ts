@@ -55,15 +55,19 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
   return env;
 }
 
-/** A real Temporal dev server (in-memory, loopback only, no UI), by default with the connector's search attributes. */
+/**
+ * A real Temporal dev server (in-memory unless given a database file, loopback only, no UI), by default with the
+ * connector's search attributes.
+ */
 export async function createDevServerEnv(
-  options: { registerSearchAttributes?: boolean } = {},
+  options: { registerSearchAttributes?: boolean; dbFilename?: string } = {},
 ): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: requireBinary('cli') },
       ip: '127.0.0.1',
       ui: false,
+      ...(options.dbFilename === undefined ? {} : { dbFilename: options.dbFilename }),
       searchAttributes: options.registerSearchAttributes === false ? [] : [...customSearchAttributes],
       extraArgs: ['--log-level', 'error'],
     },
