@@ -39,7 +39,7 @@ export async function startWorker(
   const deployment = resolveWorkerDeployment(settings, env);
   const endpoint = healthEndpoint(settings.TicketConnector.Worker, env);
   const connection = await connectWorker(target);
-  const assignments = createAssignmentStore(settings);
+  const assignments = createAssignmentStore(settings, live);
   const workerOn = (taskQueue: string) =>
     createConnectorWorker({
       connection,

@@ -22,6 +22,11 @@ export interface HttpAssignmentStoreOptions {
   readonly urlTemplate: string;
   readonly method?: 'POST' | 'PUT' | 'PATCH';
   readonly auth?: IdentityManagerAuth;
+  /**
+   * Reads the credentials again from where they came from (the credential stores) after Identity Manager or its
+   * token endpoint refused them; undefined when nothing new could be read. Asked at most once per refusal.
+   */
+  readonly rereadAuth?: () => Promise<IdentityManagerAuth | undefined>;
   /** For each HTTP exchange (token request or transition), start to end. Default 30 s. */
   readonly timeoutMs?: number;
   /** Tries per transition for network errors, 408, 429 and 5xx, the first included. Default 3. */
@@ -83,7 +88,9 @@ class HttpAssignmentStore implements AssignmentStore {
   private readonly method: 'POST' | 'PUT' | 'PATCH';
   private readonly exchange: HttpExchange;
   private readonly redactor = new SecretRedactor();
-  private readonly authorizer: Authorizer;
+  private auth: IdentityManagerAuth;
+  private authorizer: Authorizer;
+  private readonly rereadAuth: (() => Promise<IdentityManagerAuth | undefined>) | undefined;
   private readonly maxAttempts: number;
   private readonly retryDelayMs: number;
   private readonly maxRetryDelayMs: number;
@@ -95,6 +102,8 @@ class HttpAssignmentStore implements AssignmentStore {
     this.template = UrlTemplate.parse(options.urlTemplate);
     const auth = options.auth ?? { kind: 'none' };
     if (auth.kind === 'oauth') checkEndpointUrl(auth.tokenUrl, 'OAuth2Url');
+    this.auth = auth;
+    this.rereadAuth = options.rereadAuth;
     this.method = options.method ?? 'POST';
     this.maxAttempts = Math.max(1, options.maxAttempts ?? 3);
     this.retryDelayMs = options.retryDelayMs ?? 500;
@@ -138,7 +147,14 @@ class HttpAssignmentStore implements AssignmentStore {
   }
 
   private async send(url: string, body: string, key: string, what: string): Promise<RecordResult> {
-    let authorization = await this.authorizer.authorization();
+    let authorization: string | undefined;
+    try {
+      authorization = await this.authorizer.authorization();
+    } catch (error) {
+      // The token endpoint refused the client secret: it may have been rotated in the store.
+      if (!(isAuthRefusal(error) && (await this.credentialsChanged()))) throw error;
+      authorization = await this.authorizer.authorization();
+    }
     const call = (header: string | undefined) =>
       this.exchange.send({
         method: this.method,
@@ -157,11 +173,25 @@ class HttpAssignmentStore implements AssignmentStore {
       authorization = await this.authorizer.authorization();
       answer = await call(authorization);
     }
+    if (answer.status === 401 && (await this.credentialsChanged())) {
+      authorization = await this.authorizer.authorization();
+      answer = await call(authorization);
+    }
     const acknowledgement = readAcknowledgement(answer);
     if (acknowledgement.kind === 'recorded') return acknowledgement.result;
     throw acknowledgement.kind === 'unproven'
       ? this.unproven(answer, what, acknowledgement.expected)
       : this.refusal(answer, what);
+  }
+
+  /** Reads the credentials again; true when they changed (the authorizer then uses the new ones). */
+  private async credentialsChanged(): Promise<boolean> {
+    const fresh = await this.rereadAuth?.();
+    if (fresh === undefined || sameAuth(fresh, this.auth)) return false;
+    if (fresh.kind === 'oauth') checkEndpointUrl(fresh.tokenUrl, 'OAuth2Url');
+    this.auth = fresh;
+    this.authorizer = createAuthorizer(fresh, this.exchange, this.redactor, this.now);
+    return true;
   }
 
   /** A success or conflict status whose body does not prove that Identity Manager holds the transition. */
@@ -235,6 +265,14 @@ export function toMessage(transition: AssignmentTransition): TransitionMessage {
     detail: transition.detail ?? null,
     at: transition.at,
   };
+}
+
+function isAuthRefusal(error: unknown): boolean {
+  return error instanceof IdentityManagerError && error.kind === 'auth';
+}
+
+function sameAuth(a: IdentityManagerAuth, b: IdentityManagerAuth): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 /** Checks the template, token URL and auth now, so a bad setting stops the worker at start. */

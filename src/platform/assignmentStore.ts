@@ -3,6 +3,7 @@ import type { SettingsFile } from '../config/schema';
 import type { AssignmentStore } from '../assignments/store';
 import { createHttpAssignmentStore, type HttpAssignmentStoreOptions } from '../assignments/httpStore';
 import { openLedger, type LedgerOptions, type SqliteLedger } from '../assignments/sqliteLedger';
+import type { LiveSettings } from '../credentials/refresh';
 
 type HttpSettings = NonNullable<SettingsFile['TicketConnector']['Assignments']['Http']>;
 
@@ -30,15 +31,29 @@ export function httpStoreOptions(http: HttpSettings): HttpAssignmentStoreOptions
   };
 }
 
-/** The worker's store, as `TicketConnector.Assignments.Store` selects it. */
-export function createAssignmentStore(settings: SettingsFile): AssignmentStore {
+/**
+ * The worker's store, as `TicketConnector.Assignments.Store` selects it. With `live` settings, Identity Manager's
+ * credentials follow the credential stores: read again once after Identity Manager refuses them.
+ */
+export function createAssignmentStore(settings: SettingsFile, live?: LiveSettings): AssignmentStore {
   const assignments = settings.TicketConnector.Assignments;
   if (assignments.Store === 'Ledger') return openLedger(resolveLedgerPath(settings));
   // The settings schema already requires Http with Store "Http"; this guards hand-built settings.
   if (assignments.Http === undefined) {
     throw new Error('TicketConnector.Assignments.Http is missing: Store "Http" needs Http.UrlTemplate');
   }
-  return createHttpAssignmentStore(httpStoreOptions(assignments.Http));
+  const rereadAuth =
+    live === undefined
+      ? undefined
+      : async () => {
+          if (!(await live.reread())) return undefined;
+          const http = live.current().TicketConnector.Assignments.Http;
+          return http === undefined ? undefined : httpStoreOptions(http).auth;
+        };
+  return createHttpAssignmentStore({
+    ...httpStoreOptions(assignments.Http),
+    ...(rereadAuth === undefined ? {} : { rereadAuth }),
+  });
 }
 
 /**
