@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerAuditCommands } from './auditCommands';
+import { registerCodecServerCommand } from './codecServerCommand';
 import { registerConfigCommands } from './configCommands';
 import { registerExportCommands } from './exportCommands';
 import { registerProvisioningCommands } from './provisioningCommands';
@@ -25,6 +26,7 @@ function buildProgram(): Command {
   registerProvisioningCommands(program);
   registerAuditCommands(program);
   registerExportCommands(program);
+  registerCodecServerCommand(program);
   return program;
 }
 
