@@ -18,6 +18,7 @@ import { connectorDataConverter } from '../codec/dataConverters';
 import type { Keyring } from '../codec/keyring';
 import { PayloadDecryptionError } from '../codec/payloadCodec';
 import { payloadKeyring } from '../platform/encryption';
+import { withLocalStackKey } from '../stack/localEncryption';
 import { usageErrorsExit2, wholeNumber } from './cliOutput';
 import { CliError } from './errors';
 import { loadCliConfig } from './loadCliConfig';
@@ -65,7 +66,7 @@ function filesOfDir(dir: string): string[] {
 
 /** The payload keys of the settings, to open encrypted histories (server or file alike). */
 function keyringOf(command: Command): Keyring {
-  return payloadKeyring(loadCliConfig(command).settings.TicketConnector.Encryption);
+  return payloadKeyring(withLocalStackKey(loadCliConfig(command).settings).TicketConnector.Encryption);
 }
 
 function runName(run: RunHistory): string {

@@ -10,6 +10,7 @@ import { resolveTemporalTarget, type TemporalTarget } from '../config/temporalCo
 import { EncryptionUnavailableError } from '../codec/dataConverters';
 import { payloadKeyErrorIn } from '../codec/keyErrors';
 import { ordersDataConverter, passwordsDataConverter } from '../platform/encryption';
+import { withLocalStackKey } from '../stack/localEncryption';
 import { CliError } from './errors';
 
 export interface CliSessionOptions {
@@ -27,7 +28,8 @@ export async function openTemporal(
   options: CliSessionOptions = {},
 ): Promise<TemporalSession> {
   try {
-    const encryption = settings.TicketConnector.Encryption;
+    // Without keys of its own, a command uses those of the local stack (`npm start`) in its data folder.
+    const encryption = withLocalStackKey(settings).TicketConnector.Encryption;
     const dataConverter = options.passwords
       ? passwordsDataConverter(encryption)
       : ordersDataConverter(encryption);
