@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { before, describe, test } from 'node:test';
 import { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
@@ -9,7 +11,9 @@ import { openHistory } from '../../src/audit/historyDecoding';
 import { startOrder } from '../../src/client/provisioning';
 import { statusQuery, ticketChangedSignal } from '../../src/contract/messages';
 import { parseSettings } from '../../src/config/load';
+import { startCodecServer } from '../../src/codec/server';
 import { payloadKeyring, ordersDataConverter } from '../../src/platform/encryption';
+import { requireBinary } from '../../src/platform/temporalBinaries';
 import type { provisioningWorkflow } from '../../src/workflows';
 import { type CliResult, ok, runCli } from '../helpers/cli';
 import { writeJson } from '../helpers/files';
@@ -24,7 +28,7 @@ import {
 import { basicAuthorization } from '../helpers/simulator';
 import { createDevServerEnv } from '../helpers/temporal';
 import { waitFor } from '../helpers/waitFor';
-import { expectAbsent } from './personalData';
+import { expectAbsent, formsOf } from './personalData';
 
 /**
  * Orders with TicketConnector.Encryption.EncryptOrders, end to end: a real worker on a dev server runs them
@@ -146,6 +150,55 @@ describe('encrypted provisioning orders, end to end (dev server, worker with Enc
     const opened = await openHistory(copy, payloadKeyring(ENCRYPTION as never), 'the test history');
     const text = Buffer.from(temporal.api.history.v1.History.encode(opened).finish()).toString('utf8');
     for (const value of PERSONAL) assert.ok(text.includes(value), `the opened history shows "${value}"`);
+  });
+
+  test('the temporal CLI shows the history in clear through the codec server, with its token only', async () => {
+    const token = randomBytes(24).toString('base64url');
+    const codec = await startCodecServer({
+      keyring: payloadKeyring(ENCRYPTION as never),
+      token,
+      allowedOrigins: [],
+    });
+    const show = (auth: string) =>
+      promisify(execFile)(
+        requireBinary('cli'),
+        [
+          'workflow',
+          'show',
+          '--workflow-id',
+          workflowId,
+          '--address',
+          fixture.env.address,
+          '--namespace',
+          fixture.env.namespace ?? 'default',
+          '--codec-endpoint',
+          codec.url,
+          '--codec-auth',
+          auth,
+          '--output',
+          'json',
+        ],
+        { maxBuffer: 16 * 1024 * 1024 },
+      ).then(
+        ({ stdout }) => ({ ok: true, output: stdout }),
+        (error: { stdout?: string; stderr?: string }) => ({
+          ok: false,
+          output: `${error.stdout ?? ''}${error.stderr ?? ''}`,
+        }),
+      );
+    try {
+      const shown = await show(`Bearer ${token}`);
+      assert.ok(shown.ok, shown.output);
+      // JSON output carries payload data as base64: decoded, it holds the order.
+      assert.ok(
+        formsOf(PERSON.name).some((form) => shown.output.includes(form)),
+        'the CLI shows the owner through the codec server',
+      );
+      const refused = await show('Bearer not-the-token-at-all');
+      expectAbsent(refused.output, PERSONAL, 'the CLI without the codec token');
+    } finally {
+      await codec.close();
+    }
   });
 
   const cli = async (settingsFile: string, ...args: string[]): Promise<CliResult> =>
