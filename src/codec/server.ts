@@ -60,6 +60,10 @@ export function buildCodecServer(options: CodecServerOptions): FastifyInstance {
       ? undefined
       : new AesGcmPayloadCodec(options.keyring, { encrypt: true });
   const origins = new Set(options.allowedOrigins);
+  // A UI served over https can only call an https codec server (mixed content is blocked), which may sit behind
+  // a TLS proxy that this process cannot see: the session cookie is then Secure either way.
+  const httpsUi = options.allowedOrigins.some((origin) => origin.startsWith('https:'));
+  const secureCookie = (request: FastifyRequest) => httpsUi || request.protocol === 'https';
 
   void app.register(cors, {
     // Only the configured origins get CORS headers; any other page's browser refuses to read the answer.
@@ -154,7 +158,7 @@ export function buildCodecServer(options: CodecServerOptions): FastifyInstance {
     if (given === '' || !auth.checkToken(given)) {
       return sendPage(reply, 401, loginPage({ state: 'refused' }));
     }
-    void reply.header('set-cookie', auth.sessionCookie(isHttps(request)));
+    void reply.header('set-cookie', auth.sessionCookie(secureCookie(request)));
     return sendPage(
       reply,
       200,
@@ -166,7 +170,7 @@ export function buildCodecServer(options: CodecServerOptions): FastifyInstance {
     );
   });
   app.post('/logout', async (request, reply) => {
-    void reply.header('set-cookie', CodecAuth.clearedCookie(isHttps(request)));
+    void reply.header('set-cookie', CodecAuth.clearedCookie(secureCookie(request)));
     return sendPage(reply, 200, loginPage({ state: 'signed-out' }));
   });
   return app;
@@ -186,10 +190,6 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
 
 function headerText(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
-}
-
-function isHttps(request: FastifyRequest): boolean {
-  return request.protocol === 'https';
 }
 
 function sendPage(reply: FastifyReply, status: number, html: string): FastifyReply {

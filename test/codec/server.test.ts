@@ -162,6 +162,7 @@ describe('codec server', () => {
     const setCookie = login.headers.get('set-cookie') ?? '';
     assert.match(setCookie, /HttpOnly/);
     assert.match(setCookie, /SameSite=Strict/);
+    assert.doesNotMatch(setCookie, /Secure/, 'a plain-http UI (localhost) needs a cookie sent over http');
     assert.ok(!setCookie.includes(TOKEN), 'the cookie must not hold the token');
     assert.ok(!(await login.text()).includes(TOKEN));
     const cookie = setCookie.split(';')[0] as string;
@@ -183,6 +184,27 @@ describe('codec server', () => {
     assert.equal(page.status, 200);
     assert.match(await page.text(), /name="token"/);
     assert.equal((await fetch(`${url}/health`)).status, 200);
+  });
+});
+
+describe('codec server for a Web UI served over https', () => {
+  it('marks the session cookie Secure (the codec server then sits behind TLS too)', async () => {
+    const server = await startCodecServer({
+      keyring: new Keyring([oldKey], 'k2025'),
+      token: TOKEN,
+      allowedOrigins: ['https://temporal.example.com'],
+    });
+    try {
+      const login = await fetch(`${server.url}/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token: TOKEN }).toString(),
+      });
+      assert.equal(login.status, 200);
+      assert.match(login.headers.get('set-cookie') ?? '', /; Secure/);
+    } finally {
+      await server.close();
+    }
   });
 });
 
