@@ -8,7 +8,12 @@ import {
   loadHistoryFile,
   type RunHistory,
 } from '../audit/histories';
-import { assertKeysAvailable, HistoryKeysMissingError, openHistory } from '../audit/historyDecoding';
+import {
+  assertKeysAvailable,
+  encryptionKeyIds,
+  HistoryKeysMissingError,
+  openHistory,
+} from '../audit/historyDecoding';
 import { replayHistories, summarise, type ReplayOutcome } from '../audit/replay';
 import { buildTimeline } from '../audit/timeline';
 import { renderTimeline } from '../audit/timelineText';
@@ -64,8 +69,12 @@ function filesOfDir(dir: string): string[] {
   }
 }
 
-/** The payload keys of the settings, to open encrypted histories (server or file alike). */
-function keyringOf(command: Command): Keyring {
+/**
+ * The payload keys of the settings, to open encrypted histories (server or file alike); undefined when no run
+ * is encrypted, so that reading plain history files needs no settings at all.
+ */
+function keyringFor(runs: readonly RunHistory[], command: Command): Keyring | undefined {
+  if (runs.every((run) => encryptionKeyIds(run.history).length === 0)) return undefined;
   return payloadKeyring(withLocalStackKey(loadCliConfig(command).settings).TicketConnector.Encryption);
 }
 
@@ -75,7 +84,9 @@ function runName(run: RunHistory): string {
 }
 
 /** Encrypted payloads opened with the configured keys; a missing or wrong key is an operator-ready error. */
-async function openRuns(runs: readonly RunHistory[], keyring: Keyring): Promise<RunHistory[]> {
+async function openRuns(runs: readonly RunHistory[], command: Command): Promise<RunHistory[]> {
+  const keyring = keyringFor(runs, command);
+  if (keyring === undefined) return [...runs];
   try {
     for (const run of runs) await openHistory(run.history, keyring, runName(run));
     return [...runs];
@@ -183,7 +194,7 @@ Examples:
           : await withClient(command, (client) =>
               fetchRunHistories(client, workflowId, { runId: options.runId }),
             );
-      const timeline = buildTimeline(await openRuns(runs, keyringOf(command)));
+      const timeline = buildTimeline(await openRuns(runs, command));
       const text = options.json
         ? `${JSON.stringify(timeline, null, 2)}\n`
         : renderTimeline(timeline, { collapseChecksFrom: options.allChecks ? 0 : undefined });
@@ -240,11 +251,12 @@ Examples:
         console.log(`No history to replay${query === undefined ? '' : ` (nothing matches ${query})`}.`);
         return;
       }
-      const keyring = keyringOf(command);
-      checkKeys(histories, keyring);
+      const keyring = keyringFor(histories, command);
+      if (keyring !== undefined) checkKeys(histories, keyring);
       quietWorkerLogs();
       const outcomes = await replayHistories(histories, {
-        dataConverter: connectorDataConverter(keyring, { encrypt: false }),
+        dataConverter:
+          keyring === undefined ? undefined : connectorDataConverter(keyring, { encrypt: false }),
       });
       const summary = summarise(outcomes);
       if (options.json) {
