@@ -10,7 +10,12 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { CHROMIUM_PATH } from '../test/e2e/webUiChromium';
+
+/** Debian's chromium; the Web UI check drives it through playwright-core. */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+
+/** The command that installs it, named in the failure of a test that needs it. */
+export const CHROMIUM_SETUP_COMMAND = 'npm run setup:chromium';
 
 function log(line: string): void {
   console.error(`[setup-chromium] ${line}`);
@@ -55,4 +60,4 @@ function main(): number {
   return 0;
 }
 
-process.exit(main());
+if (require.main === module) process.exit(main());

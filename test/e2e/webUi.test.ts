@@ -17,7 +17,7 @@ import { tempDir } from '../helpers/files';
 import { freePort } from '../helpers/ports';
 import { RESOURCE_TYPES, testOrder, useProvisioningEnv } from '../helpers/provisioning';
 import { waitFor } from '../helpers/waitFor';
-import { CHROMIUM_PATH, CHROMIUM_SETUP_COMMAND } from './webUiChromium';
+import { CHROMIUM_PATH, CHROMIUM_SETUP_COMMAND } from '../../scripts/setup-chromium';
 
 /**
  * The Temporal Web UI in a real headless browser (Debian's chromium, driven by playwright-core): an order a
