@@ -62,6 +62,8 @@ describe('Temporal Web UI with the codec server (headless chromium)', () => {
   let uiPort = 0;
   let codec: CodecServerHandle | undefined;
   const fixture = useProvisioningEnv(async () => {
+    // First: without the browser, nothing else is worth starting.
+    requireChromium();
     uiPort = await freePort();
     codec = await startCodecServer({
       keyring: payloadKeyring(ENCRYPTION as never),
@@ -88,7 +90,6 @@ describe('Temporal Web UI with the codec server (headless chromium)', () => {
   let sealedInput = '';
 
   before(async () => {
-    requireChromium();
     const taskQueue = 'web-ui-codec';
     const harness = await fixture.startWorker(taskQueue, { Encryption: ENCRYPTION });
     const client = new Client({
