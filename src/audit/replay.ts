@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
+import type { DataConverter } from '@temporalio/common';
 import type { RunHistory } from './histories';
 
 /**
@@ -27,6 +28,8 @@ export interface ReplayOptions {
   readonly workflowBundle?: WorkflowBundle;
   /** Workflow code to bundle; by default the connector's own (`src/workflows`). */
   readonly workflowsPath?: string;
+  /** Opens encrypted payloads as the workers do (the connector's codec with the configured keys). */
+  readonly dataConverter?: DataConverter;
 }
 
 const quietBundlerLogger = {
@@ -91,7 +94,10 @@ export async function replayHistories(
     }
   }
   try {
-    for await (const result of Worker.runReplayHistories({ workflowBundle }, feed())) {
+    for await (const result of Worker.runReplayHistories(
+      { workflowBundle, dataConverter: options.dataConverter },
+      feed(),
+    )) {
       const run = fed.shift();
       if (run !== undefined) outcomes.push(outcomeOf(run, result.error));
     }
@@ -107,7 +113,11 @@ export async function replayHistories(
 export async function replayHistory(run: RunHistory, options: ReplayOptions = {}): Promise<ReplayOutcome> {
   const workflowBundle = options.workflowBundle ?? (await bundleWorkflows(options.workflowsPath));
   try {
-    await Worker.runReplayHistory({ workflowBundle }, run.history, replayWorkflowId(run));
+    await Worker.runReplayHistory(
+      { workflowBundle, dataConverter: options.dataConverter },
+      run.history,
+      replayWorkflowId(run),
+    );
     return outcomeOf(run, undefined);
   } catch (error) {
     return outcomeOf(run, error);

@@ -8,11 +8,22 @@ import {
   loadHistoryFile,
   type RunHistory,
 } from '../audit/histories';
+import {
+  assertKeysAvailable,
+  encryptionKeyIds,
+  HistoryKeysMissingError,
+  openHistory,
+} from '../audit/historyDecoding';
 import { replayHistories, summarise, type ReplayOutcome } from '../audit/replay';
 import { buildTimeline } from '../audit/timeline';
 import { renderTimeline } from '../audit/timelineText';
 import { ALL_ORDERS_QUERY, fetchMatchingHistories, fetchRunHistories } from '../client/histories';
 import type { Client } from '../client/session';
+import { connectorDataConverter } from '../codec/dataConverters';
+import type { Keyring } from '../codec/keyring';
+import { PayloadDecryptionError } from '../codec/payloadCodec';
+import { payloadKeyring } from '../platform/encryption';
+import { withLocalStackKey } from '../stack/localEncryption';
 import { usageErrorsExit2, wholeNumber } from './cliOutput';
 import { CliError } from './errors';
 import { loadCliConfig } from './loadCliConfig';
@@ -56,6 +67,47 @@ function filesOfDir(dir: string): string[] {
     if (error instanceof HistoryError) throw new CliError(error.message, 2);
     throw error;
   }
+}
+
+/**
+ * The payload keys of the settings, to open encrypted histories (server or file alike); undefined when no run
+ * is encrypted, so that reading plain history files needs no settings at all.
+ */
+function keyringFor(runs: readonly RunHistory[], command: Command): Keyring | undefined {
+  if (runs.every((run) => encryptionKeyIds(run.history).length === 0)) return undefined;
+  return payloadKeyring(withLocalStackKey(loadCliConfig(command).settings).TicketConnector.Encryption);
+}
+
+function runName(run: RunHistory): string {
+  const id = run.workflowId === '' ? 'a workflow' : run.workflowId;
+  return `The history of ${id}${run.source === 'server' ? '' : ` (${run.source})`}`;
+}
+
+/** Encrypted payloads opened with the configured keys; a missing or wrong key is an operator-ready error. */
+async function openRuns(runs: readonly RunHistory[], command: Command): Promise<RunHistory[]> {
+  const keyring = keyringFor(runs, command);
+  if (keyring === undefined) return [...runs];
+  try {
+    for (const run of runs) await openHistory(run.history, keyring, runName(run));
+    return [...runs];
+  } catch (error) {
+    throw keyErrorOf(error);
+  }
+}
+
+/** Replays decode payloads as the worker does; they only need every key at hand, checked before replaying. */
+function checkKeys(runs: readonly RunHistory[], keyring: Keyring): void {
+  try {
+    for (const run of runs) assertKeysAvailable(run.history, keyring, runName(run));
+  } catch (error) {
+    throw keyErrorOf(error);
+  }
+}
+
+function keyErrorOf(error: unknown): unknown {
+  if (error instanceof HistoryKeysMissingError) return new CliError(error.message, 2);
+  if (error instanceof PayloadDecryptionError) return new CliError(error.message);
+  return error;
 }
 
 /** The replay worker logs its state changes at INFO; a command's output is the report, so only warnings show. */
@@ -142,7 +194,7 @@ Examples:
           : await withClient(command, (client) =>
               fetchRunHistories(client, workflowId, { runId: options.runId }),
             );
-      const timeline = buildTimeline(runs);
+      const timeline = buildTimeline(await openRuns(runs, command));
       const text = options.json
         ? `${JSON.stringify(timeline, null, 2)}\n`
         : renderTimeline(timeline, { collapseChecksFrom: options.allChecks ? 0 : undefined });
@@ -199,8 +251,13 @@ Examples:
         console.log(`No history to replay${query === undefined ? '' : ` (nothing matches ${query})`}.`);
         return;
       }
+      const keyring = keyringFor(histories, command);
+      if (keyring !== undefined) checkKeys(histories, keyring);
       quietWorkerLogs();
-      const outcomes = await replayHistories(histories);
+      const outcomes = await replayHistories(histories, {
+        dataConverter:
+          keyring === undefined ? undefined : connectorDataConverter(keyring, { encrypt: false }),
+      });
       const summary = summarise(outcomes);
       if (options.json) {
         console.log(JSON.stringify({ summary, limitReached, outcomes }, null, 2));

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerAuditCommands } from './auditCommands';
+import { registerCodecServerCommand } from './codecServerCommand';
 import { registerConfigCommands } from './configCommands';
 import { registerExportCommands } from './exportCommands';
 import { registerPasswordCommands } from './passwordCommands';
@@ -29,6 +30,7 @@ function buildProgram(): Command {
   registerPasswordCommands(program);
   registerAuditCommands(program);
   registerExportCommands(program);
+  registerCodecServerCommand(program);
   return program;
 }
 

@@ -8,7 +8,9 @@ import { NotAnOrderError } from '../client/orderStatus';
 import type { SettingsFile } from '../config/schema';
 import { resolveTemporalTarget, type TemporalTarget } from '../config/temporalConnection';
 import { EncryptionUnavailableError } from '../codec/dataConverters';
+import { payloadKeyErrorIn } from '../codec/keyErrors';
 import { ordersDataConverter, passwordsDataConverter } from '../platform/encryption';
+import { withLocalStackKey } from '../stack/localEncryption';
 import { CliError } from './errors';
 
 export interface CliSessionOptions {
@@ -26,7 +28,8 @@ export async function openTemporal(
   options: CliSessionOptions = {},
 ): Promise<TemporalSession> {
   try {
-    const encryption = settings.TicketConnector.Encryption;
+    // Without keys of its own, a command uses those of the local stack (`npm start`) in its data folder.
+    const encryption = withLocalStackKey(settings).TicketConnector.Encryption;
     const dataConverter = options.passwords
       ? passwordsDataConverter(encryption)
       : ordersDataConverter(encryption);
@@ -58,6 +61,9 @@ export async function withTemporal<T>(
 export function cliErrorOf(error: unknown, target: TemporalTarget): unknown {
   if (error instanceof CliError) return error;
   if (error instanceof NotAnOrderError) return new CliError(error.message, 2);
+  // An encrypted payload this command has no key for: the setting to fix, not a stack trace.
+  const keyError = payloadKeyErrorIn(error);
+  if (keyError !== undefined) return new CliError(keyError.message, 2);
   const problem = temporalProblem(error, target);
   return problem === undefined ? error : new CliError(problem);
 }

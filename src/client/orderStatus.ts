@@ -12,6 +12,7 @@ import {
 } from '../contract/searchAttributes';
 import { messageOf } from './session';
 import { orderHandle } from './provisioning';
+import { payloadKeyErrorIn } from '../codec/keyErrors';
 
 /** The workflow id names a workflow of another type (an export, a self-check): not a provisioning order. */
 export class NotAnOrderError extends Error {
@@ -87,6 +88,8 @@ export async function orderStatus(
   try {
     status = await client.withDeadline(Date.now() + timeoutMs, () => handle.query(statusQuery));
   } catch (error) {
+    // An answer this side has no key for: say so (see cliErrorOf) rather than show less.
+    if (payloadKeyErrorIn(error) !== undefined) throw error;
     // A closed order is answered by a worker replaying its history; without one, its result still tells.
     queryError = messageOf(error);
   }
@@ -96,6 +99,7 @@ export async function orderStatus(
     try {
       result = await client.withDeadline(Date.now() + timeoutMs, () => handle.result());
     } catch (error) {
+      if (payloadKeyErrorIn(error) !== undefined) throw error;
       failure =
         error instanceof WorkflowFailedError
           ? `${executionLabel(description.status.name)}: ${error.cause?.message ?? error.message}`

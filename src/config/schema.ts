@@ -450,6 +450,56 @@ const payloadKey = z.string().refine((value) => {
   return /^[A-Za-z0-9+/]+={0,2}$/.test(text) && Buffer.from(text, 'base64').length === 32;
 }, 'must be 32 random bytes in base64, e.g. the output of `openssl rand -base64 32`');
 
+/** A browser origin as the Web UI's page sends it: scheme, host and port only (no path, no trailing slash). */
+const browserOrigin = z.string().refine((value) => {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value;
+  } catch {
+    return false;
+  }
+}, 'must be an origin such as http://localhost:8233 (scheme, host and port; no path or trailing slash)');
+
+/**
+ * A list as an environment override can give it: `A,B` in one variable, or .NET's `Name__0`, `Name__1`.
+ */
+function listSetting(value: unknown): unknown {
+  if (typeof value === 'string')
+    return value
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean);
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    const entries = Object.entries(value as Record<string, unknown>);
+    if (entries.every(([key]) => /^\d+$/.test(key))) {
+      return entries.sort(([a], [b]) => Number(a) - Number(b)).map(([, item]) => item);
+    }
+  }
+  return value;
+}
+
+/**
+ * `TicketConnector.Encryption.CodecServer`: the HTTP codec server that lets authorised operators read decrypted
+ * payloads in the Temporal Web UI (src/codec/server.ts). Token is a secret: every caller presents it, as a
+ * bearer token or through the session cookie `/login` sets.
+ */
+const codecServerSchema = z.strictObject({
+  Port: integerString(0, 65_535).default(8234),
+  /** Default 127.0.0.1; a container publishes it with 0.0.0.0. */
+  Host: healthHostSchema.default('127.0.0.1'),
+  Token: z
+    .string()
+    .trim()
+    .min(16, 'must be at least 16 characters (e.g. `openssl rand -base64 32`)')
+    .optional(),
+  /** The Web UI origins whose pages may call it from the browser (CORS, with credentials). */
+  AllowedOrigins: z.preprocess(listSetting, z.array(browserOrigin)).default([]),
+  /** When given, only these namespaces (the UI's X-Namespace header) are served. */
+  Namespaces: z.preprocess(listSetting, z.array(nonEmpty('a Temporal namespace'))).optional(),
+});
+
+export type CodecServerSettings = z.output<typeof codecServerSchema>;
+
 /**
  * `TicketConnector.Encryption`: the AES-256-GCM keys of the payload codec. Password resets are always encrypted
  * (they need ActiveKey); provisioning orders only with EncryptOrders, since every client that starts them
@@ -465,6 +515,7 @@ const encryptionSchema = z
       .default({}),
     ActiveKey: nonEmpty('the id of the key that seals new payloads').optional(),
     EncryptOrders: booleanString().default(false),
+    CodecServer: codecServerSchema.default(() => codecServerSchema.parse({})),
   })
   .superRefine((encryption, ctx) => {
     if (encryption.ActiveKey !== undefined && !Object.hasOwn(encryption.Keys, encryption.ActiveKey)) {

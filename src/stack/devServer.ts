@@ -11,6 +11,8 @@ export interface DevServerOptions {
   port: number;
   uiPort: number;
   namespace: string;
+  /** The codec server the Web UI asks to decode payloads (`--ui-codec-endpoint`). */
+  codecEndpoint?: string;
 }
 
 export interface DevServer {
@@ -82,6 +84,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       'warn',
       // The machine may be offline; the UI's news feed would only fail.
       '--ui-disable-news-fetch',
+      ...(options.codecEndpoint === undefined ? [] : ['--ui-codec-endpoint', options.codecEndpoint]),
     ],
     // Its own process group: a terminal's Ctrl-C reaches only us, so the worker drains while the server is
     // still up, and the server stops after it (stopping both at once makes the worker's shutdown crawl).

@@ -13,7 +13,11 @@ import { requireBinary, TemporalBinaryMissingError } from '../platform/temporalB
 import { registerSearchAttributes } from '../platform/registerSearchAttributes';
 import { startWorker } from '../worker';
 import { runSelfCheck } from '../client/selfCheck';
-import { PortInUseError, startDevServer, type DevServer } from './devServer';
+import { isListening, PortInUseError, startDevServer, type DevServer } from './devServer';
+import { startCodecServer, type CodecServerHandle } from '../codec/server';
+import { ordersDataConverter, payloadKeyring } from '../platform/encryption';
+import type { SettingsFile } from '../config/schema';
+import { ensureLocalEncryption, localEncryptionFile, withLocalKey } from './localEncryption';
 import { StateFileError } from '../simulator/stateFile';
 import {
   DEMO_RESOURCE_TYPE,
@@ -30,6 +34,45 @@ function splitAddress(address: string): { host: string; port: number } {
   return { host: (match[1] as string).replace(/^\[|\]$/g, ''), port: Number(match[2]) };
 }
 
+/** EncryptOrders on, with the settings' keys or the local one (see localEncryption.ts). */
+function encryptedSettings(settings: SettingsFile, dataDir: string): SettingsFile {
+  const withKey = withLocalKey(settings, ensureLocalEncryption(dataDir));
+  const connector = withKey.TicketConnector;
+  return {
+    ...withKey,
+    TicketConnector: { ...connector, Encryption: { ...connector.Encryption, EncryptOrders: true } },
+  };
+}
+
+/**
+ * The codec server for the Web UI, on the configured port, allowing the local UI's origin. Its token is the
+ * configured one or the generated one kept in the data folder; only where to find it is ever printed.
+ */
+async function startLocalCodecServer(
+  settings: SettingsFile,
+  dataDir: string,
+  uiPort: number,
+): Promise<{ handle: CodecServerHandle; tokenSource: string }> {
+  const encryption = settings.TicketConnector.Encryption;
+  const server = encryption.CodecServer;
+  if (await isListening('127.0.0.1', server.Port)) {
+    throw new PortInUseError(server.Port, 'TicketConnector.Encryption.CodecServer.Port');
+  }
+  const handle = await startCodecServer({
+    keyring: payloadKeyring(encryption),
+    token: server.Token ?? ensureLocalEncryption(dataDir).codecToken,
+    allowedOrigins: [...new Set([...server.AllowedOrigins, `http://localhost:${uiPort}`])],
+    namespaces: server.Namespaces,
+    port: server.Port,
+    host: server.Host,
+  });
+  const tokenSource =
+    server.Token === undefined
+      ? `"codecToken" in ${localEncryptionFile(dataDir)}`
+      : 'TicketConnector.Encryption.CodecServer.Token';
+  return { handle, tokenSource };
+}
+
 async function main(): Promise<void> {
   // The stack prints its own summary; worker internals (bundling, state changes) only when asked for.
   Runtime.install({ logger: new DefaultLogger((process.env.LOG_LEVEL ?? 'WARN') as LogLevel) });
@@ -40,17 +83,28 @@ async function main(): Promise<void> {
   const dataDir = path.resolve(config.settings.TicketConnector.DataDirectory);
   mkdirSync(dataDir, { recursive: true });
 
+  const uiPort = Number(process.env.TEMPORAL_UI_PORT ?? DEFAULT_UI_PORT);
+  // Orders are encrypted, as in production; the Web UI reads them through the codec server.
+  const encrypted = encryptedSettings(config.settings, dataDir);
+  const codec = await startLocalCodecServer(encrypted, dataDir, uiPort);
+
   // A non-loopback address means a real cluster: run the worker against it and start no server.
   let devServer: DevServer | undefined;
-  if (isLoopbackHost(host)) {
-    devServer = await startDevServer({
-      cli: requireBinary('cli'),
-      dataDir,
-      ip: host === 'localhost' ? '127.0.0.1' : host,
-      port,
-      uiPort: Number(process.env.TEMPORAL_UI_PORT ?? DEFAULT_UI_PORT),
-      namespace: target.namespace,
-    });
+  try {
+    if (isLoopbackHost(host)) {
+      devServer = await startDevServer({
+        cli: requireBinary('cli'),
+        dataDir,
+        ip: host === 'localhost' ? '127.0.0.1' : host,
+        port,
+        uiPort,
+        namespace: target.namespace,
+        codecEndpoint: codec.handle.url,
+      });
+    }
+  } catch (error) {
+    await codec.handle.close();
+    throw error;
   }
 
   // Without a configured instance, the bundled simulator stands in for ServiceNow.
@@ -58,11 +112,12 @@ async function main(): Promise<void> {
   const stopServer = async () => {
     await simulator?.handle.close();
     await devServer?.stop();
+    await codec.handle.close();
   };
   try {
     const noConnection = Object.keys(config.settings.Connections).length === 0;
-    simulator = noConnection ? await startLocalSimulator(config.settings, dataDir) : undefined;
-    const settings = simulator?.settings ?? config.settings;
+    simulator = noConnection ? await startLocalSimulator(encrypted, dataDir) : undefined;
+    const settings = simulator?.settings ?? encrypted;
     const connection = await Connection.connect(target.connectionOptions);
     const added = await registerSearchAttributes(connection, target.namespace);
     // The simulator's settings are its own; credential stores only stand behind the configured connections.
@@ -89,7 +144,12 @@ async function main(): Promise<void> {
       }
     });
 
-    const client = new Client({ connection, namespace: target.namespace });
+    // The worker seals what it returns: the self-check reads it with the same codec.
+    const client = new Client({
+      connection,
+      namespace: target.namespace,
+      dataConverter: ordersDataConverter(settings.TicketConnector.Encryption),
+    });
     const check = await runSelfCheck(client, { taskQueue: target.taskQueue, timeoutSeconds: 60 });
     await connection.close();
 
@@ -103,6 +163,11 @@ async function main(): Promise<void> {
           ]
         : []),
       `  Namespace:       ${target.namespace}, task queue ${target.taskQueue}`,
+      `  Encryption:      orders and password resets sealed with key ${settings.TicketConnector.Encryption.ActiveKey ?? '?'} (EncryptOrders on)`,
+      `  Codec server:    ${codec.handle.url} (the Web UI's --ui-codec-endpoint)`,
+      `                   read decrypted payloads in the Web UI: sign in once at ${codec.handle.url}/login`,
+      `                   with the token ${codec.tokenSource}, then in the UI's Codec Server`,
+      `                   settings use ${codec.handle.url} with "Include cross-origin credentials" on`,
       `  Config:          ${config.file ?? 'embedded defaults (no appsettings.agent.json found)'}`,
       ...(simulator
         ? [

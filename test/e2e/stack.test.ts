@@ -53,10 +53,16 @@ async function stopWithCtrlC(stack: Stack): Promise<number | null> {
 describe('npm start', () => {
   test('brings up the persisted dev server, UI and worker; Ctrl-C stops all; a restart keeps open workflows', async () => {
     const dataDir = tempDir();
-    const [grpcPort, uiPort, simPort] = [await freePort(), await freePort(), await freePort()];
+    const [grpcPort, uiPort, simPort, codecPort] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
     const env = {
       SNOW_CONNECTOR_CONFIG: writeJson(dataDir, 'appsettings.agent.json', {}),
       SNOW_CONNECTOR__TicketConnector__DataDirectory: path.join(dataDir, 'data'),
+      SNOW_CONNECTOR__TicketConnector__Encryption__CodecServer__Port: String(codecPort),
       TEMPORAL_ADDRESS: `127.0.0.1:${grpcPort}`,
       TEMPORAL_UI_PORT: String(uiPort),
       SNOW_SIM_PORT: String(simPort),
@@ -91,6 +97,42 @@ describe('npm start', () => {
     assert.equal(created.status, 201);
     const incidentUrl = created.headers.get('location') ?? '';
 
+    // Orders are encrypted with a key generated once (owner-only, never printed); the codec server is wired
+    // to the Web UI and refuses callers without its token.
+    const encryptionFile = path.join(dataDir, 'data', 'payload-encryption.json');
+    assert.equal(statSync(encryptionFile).mode & 0o077, 0, 'the payload key is readable by the owner only');
+    const local = JSON.parse(readFileSync(encryptionFile, 'utf8')) as {
+      keyId: string;
+      key: string;
+      codecToken: string;
+    };
+    assert.match(
+      first.output(),
+      new RegExp(
+        `Encryption: +orders and password resets sealed with key ${local.keyId} \\(EncryptOrders on\\)`,
+      ),
+    );
+    assert.match(first.output(), new RegExp(`Codec server: +http://localhost:${codecPort} `));
+    assert.match(first.output(), new RegExp(`sign in once at http://localhost:${codecPort}/login`));
+    assert.ok(!first.output().includes(local.key), 'the banner never shows the payload key');
+    assert.ok(!first.output().includes(local.codecToken), 'the banner names the file, not the codec token');
+    const decode = (authorization?: string) =>
+      fetch(`http://127.0.0.1:${codecPort}/decode`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+        body: JSON.stringify({ payloads: [] }),
+      });
+    assert.equal((await decode()).status, 401);
+    assert.equal((await decode(`Bearer ${local.codecToken}`)).status, 200);
+    const uiSettings = (await (await fetch(`http://127.0.0.1:${uiPort}/api/v1/settings`)).json()) as {
+      Codec?: { Endpoint?: string };
+    };
+    assert.equal(
+      uiSettings.Codec?.Endpoint,
+      `http://localhost:${codecPort}`,
+      'the Web UI knows the codec server',
+    );
+
     const connection = await Connection.connect({ address: `127.0.0.1:${grpcPort}` });
     const client = new Client({ connection });
     // Parked on a queue nobody polls, so it is still open when the stack stops.
@@ -102,6 +144,7 @@ describe('npm start', () => {
     assert.equal(await isListening('127.0.0.1', grpcPort), false, 'the Temporal server is gone');
     assert.equal(await isListening('127.0.0.1', uiPort), false, 'the Web UI is gone');
     assert.equal(await isListening('127.0.0.1', simPort), false, 'the simulator is gone');
+    assert.equal(await isListening('127.0.0.1', codecPort), false, 'the codec server is gone');
 
     const second = await startStack(env);
     assert.match(second.output(), /Search attributes: already registered/);
@@ -131,6 +174,7 @@ describe('npm start', () => {
           ...process.env,
           SNOW_CONNECTOR_CONFIG: writeJson(dataDir, 'appsettings.agent.json', {}),
           SNOW_CONNECTOR__TicketConnector__DataDirectory: path.join(dataDir, 'data'),
+          SNOW_CONNECTOR__TicketConnector__Encryption__CodecServer__Port: String(await freePort()),
           TEMPORAL_ADDRESS: `127.0.0.1:${port}`,
           TEMPORAL_UI_PORT: String(await freePort()),
           SNOW_SIM_PORT: String(await freePort()),

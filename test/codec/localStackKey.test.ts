@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { describe, test } from 'node:test';
+import { parseSettings } from '../../src/config/load';
+import {
+  ensureLocalEncryption,
+  localEncryptionFile,
+  readLocalEncryption,
+  withLocalStackKey,
+} from '../../src/stack/localEncryption';
+import { tempDir } from '../helpers/files';
+
+/** The key `npm start` generates, and how CLI commands of the same data folder find it. */
+describe('the local stack payload key', () => {
+  test('is generated once, owner-only, and kept across starts', () => {
+    const dir = tempDir();
+    assert.equal(readLocalEncryption(dir), undefined);
+    const first = ensureLocalEncryption(dir, new Date('2026-12-05T10:00:00Z'));
+    assert.equal(first.keyId, 'local-20261205');
+    assert.equal(Buffer.from(first.key, 'base64').length, 32);
+    assert.ok(first.codecToken.length >= 32);
+    assert.equal(statSync(localEncryptionFile(dir)).mode & 0o077, 0);
+    assert.deepEqual(ensureLocalEncryption(dir), first);
+  });
+
+  test('CLI settings without keys use it (EncryptOrders on); settings with keys of their own are kept', () => {
+    const dir = tempDir();
+    const local = ensureLocalEncryption(dir);
+    const plain = parseSettings({ TicketConnector: { DataDirectory: dir } }, 'test');
+    const encryption = withLocalStackKey(plain).TicketConnector.Encryption;
+    assert.deepEqual(encryption.Keys, { [local.keyId]: local.key });
+    assert.equal(encryption.ActiveKey, local.keyId);
+    assert.equal(encryption.EncryptOrders, true);
+
+    const own = parseSettings(
+      {
+        TicketConnector: {
+          DataDirectory: dir,
+          Encryption: { Keys: { mine: randomBytes(32).toString('base64') } },
+        },
+      },
+      'test',
+    );
+    assert.equal(withLocalStackKey(own), own);
+    const elsewhere = parseSettings({ TicketConnector: { DataDirectory: tempDir() } }, 'test');
+    assert.equal(withLocalStackKey(elsewhere), elsewhere);
+  });
+});
