@@ -73,9 +73,10 @@ function filesOfDir(dir: string): string[] {
  * The payload keys of the settings, to open encrypted histories (server or file alike); undefined when no run
  * is encrypted, so that reading plain history files needs no settings at all.
  */
-function keyringFor(runs: readonly RunHistory[], command: Command): Keyring | undefined {
+async function keyringFor(runs: readonly RunHistory[], command: Command): Promise<Keyring | undefined> {
   if (runs.every((run) => encryptionKeyIds(run.history).length === 0)) return undefined;
-  return payloadKeyring(withLocalStackKey(loadCliConfig(command).settings).TicketConnector.Encryption);
+  const { settings } = await loadCliConfig(command);
+  return payloadKeyring(withLocalStackKey(settings).TicketConnector.Encryption);
 }
 
 function runName(run: RunHistory): string {
@@ -85,7 +86,7 @@ function runName(run: RunHistory): string {
 
 /** Encrypted payloads opened with the configured keys; a missing or wrong key is an operator-ready error. */
 async function openRuns(runs: readonly RunHistory[], command: Command): Promise<RunHistory[]> {
-  const keyring = keyringFor(runs, command);
+  const keyring = await keyringFor(runs, command);
   if (keyring === undefined) return [...runs];
   try {
     for (const run of runs) await openHistory(run.history, keyring, runName(run));
@@ -251,7 +252,7 @@ Examples:
         console.log(`No history to replay${query === undefined ? '' : ` (nothing matches ${query})`}.`);
         return;
       }
-      const keyring = keyringFor(histories, command);
+      const keyring = await keyringFor(histories, command);
       if (keyring !== undefined) checkKeys(histories, keyring);
       quietWorkerLogs();
       const outcomes = await replayHistories(histories, {

@@ -22,7 +22,7 @@ export function registerCodecServerCommand(program: Command): void {
     )
     .option('--host <host>', 'listen on this address (default: TicketConnector.Encryption.CodecServer.Host)')
     .action(async (options: { port?: number; host?: string }, command: Command) => {
-      const { settings } = loadCliConfig(command);
+      const { settings } = await loadCliConfig(command);
       const encryption = settings.TicketConnector.Encryption;
       const server = encryption.CodecServer;
       if (server.Token === undefined) {
