@@ -9,7 +9,7 @@ import type { Worker } from '@temporalio/worker';
 import { passwordTaskQueue } from './contract/names';
 import type { LiveSettings } from './credentials/refresh';
 import { createAssignmentStore } from './platform/assignmentStore';
-import { canEncrypt } from './platform/encryption';
+import { canSealPasswords } from './platform/encryption';
 import {
   connectWorker,
   createConnectorWorker,
@@ -52,7 +52,7 @@ export async function startWorker(
     });
   // Password resets get their own, always encrypting worker; without an active key there are none to run.
   const workers = [await workerOn(target.taskQueue)];
-  if (canEncrypt(settings.TicketConnector.Encryption)) {
+  if (canSealPasswords(settings.TicketConnector.Encryption)) {
     workers.push(await workerOn(passwordTaskQueue(target.taskQueue)));
   }
   const health =

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { startCodecServer } from '../codec/server';
-import { payloadKeyring } from '../platform/encryption';
+import { codecServerKeyring } from '../platform/encryption';
 import { wholeNumber } from '../simulator/optionParsers';
 import { CliError } from './errors';
 import { loadCliConfig } from './loadCliConfig';
@@ -32,7 +32,7 @@ export function registerCodecServerCommand(program: Command): void {
           2,
         );
       }
-      const keyring = payloadKeyring(encryption);
+      const keyring = codecServerKeyring(encryption);
       if (keyring.ids.length === 0) {
         throw new CliError(
           'The codec server has no payload keys to open: set TicketConnector.Encryption.Keys',

@@ -33,7 +33,12 @@ export function isSecretSetting(path: readonly string[]): boolean {
   const lower = path.map((part) => part.toLowerCase());
   const [last] = lower.slice(-1);
   if (last !== undefined && SECRET_NAMES.has(last)) return true;
-  return lower.length >= 3 && lower[lower.length - 2] === 'keys' && lower[lower.length - 3] === 'encryption';
+  const parent = lower[lower.length - 2];
+  return (
+    lower.length >= 3 &&
+    (parent === 'keys' || parent === 'passwordkeys') &&
+    lower[lower.length - 3] === 'encryption'
+  );
 }
 
 const nonEmpty = (what: string) => z.string().trim().min(1, `must not be empty (expected ${what})`);
@@ -500,26 +505,51 @@ const codecServerSchema = z.strictObject({
 
 export type CodecServerSettings = z.output<typeof codecServerSchema>;
 
+const payloadKeys = () =>
+  z
+    .record(
+      z.string().regex(PAYLOAD_KEY_ID, 'key ids start with a letter and hold only letters, digits and "-"'),
+      payloadKey,
+    )
+    .default({});
+
 /**
  * `TicketConnector.Encryption`: the AES-256-GCM keys of the payload codec. Password resets are always encrypted
- * (they need ActiveKey); provisioning orders only with EncryptOrders, since every client that starts them
- * (Identity Manager's too) must then use the same codec. Old keys stay listed so that old histories open.
+ * (with ActivePasswordKey, else ActiveKey); provisioning orders only with EncryptOrders, since every client that
+ * starts them (Identity Manager's too) must then use the same codec. Old keys stay listed so that old histories
+ * open. PasswordKeys are never given to the codec server: with them, an operator who reads orders in the Web UI
+ * still cannot read a password.
  */
 const encryptionSchema = z
   .strictObject({
-    Keys: z
-      .record(
-        z.string().regex(PAYLOAD_KEY_ID, 'key ids start with a letter and hold only letters, digits and "-"'),
-        payloadKey,
-      )
-      .default({}),
+    Keys: payloadKeys(),
     ActiveKey: nonEmpty('the id of the key that seals new payloads').optional(),
+    PasswordKeys: payloadKeys(),
+    ActivePasswordKey: nonEmpty('the id of the key that seals password resets').optional(),
     EncryptOrders: booleanString().default(false),
     CodecServer: codecServerSchema.default(() => codecServerSchema.parse({})),
   })
   .superRefine((encryption, ctx) => {
     if (encryption.ActiveKey !== undefined && !Object.hasOwn(encryption.Keys, encryption.ActiveKey)) {
       ctx.addIssue({ code: 'custom', path: ['ActiveKey'], message: 'names a key that is not under Keys' });
+    }
+    const activePassword = encryption.ActivePasswordKey;
+    if (activePassword !== undefined && !Object.hasOwn(encryption.PasswordKeys, activePassword)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ActivePasswordKey'],
+        message: 'names a key that is not under PasswordKeys',
+      });
+    }
+    // Every payload names its key by id alone: one id, one key.
+    for (const id of Object.keys(encryption.PasswordKeys)) {
+      if (Object.hasOwn(encryption.Keys, id)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['PasswordKeys', id],
+          message: 'this key id is also under Keys; give each key its own id',
+        });
+      }
     }
     if (encryption.EncryptOrders && encryption.ActiveKey === undefined) {
       ctx.addIssue({

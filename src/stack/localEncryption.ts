@@ -17,6 +17,15 @@ const stored = z.object({
   keyId: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,62}$/),
   key: z.string().refine((value) => Buffer.from(value, 'base64').length === 32),
   codecToken: z.string().min(16),
+  // Added after the first files were written: a file without them gets them on the next start.
+  passwordKeyId: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9-]{0,62}$/)
+    .optional(),
+  passwordKey: z
+    .string()
+    .refine((value) => Buffer.from(value, 'base64').length === 32)
+    .optional(),
 });
 export type LocalEncryption = z.infer<typeof stored>;
 
@@ -34,14 +43,20 @@ export function readLocalEncryption(dataDir: string): LocalEncryption | undefine
   }
 }
 
-/** The kept key and token, generated (owner-only) on first use. */
+/**
+ * The kept keys and token, generated (owner-only) on first use. The password key is apart from the payload key so
+ * that the codec server, which holds only the latter, never opens a password reset.
+ */
 export function ensureLocalEncryption(dataDir: string, now: Date = new Date()): LocalEncryption {
   const existing = readLocalEncryption(dataDir);
-  if (existing !== undefined) return existing;
+  if (existing?.passwordKey !== undefined) return existing;
+  const day = now.toISOString().slice(0, 10).replace(/-/g, '');
   const created: LocalEncryption = {
-    keyId: `${LOCAL_KEY_ID_PREFIX}${now.toISOString().slice(0, 10).replace(/-/g, '')}`,
-    key: randomBytes(32).toString('base64'),
-    codecToken: randomBytes(32).toString('base64url'),
+    keyId: existing?.keyId ?? `${LOCAL_KEY_ID_PREFIX}${day}`,
+    key: existing?.key ?? randomBytes(32).toString('base64'),
+    codecToken: existing?.codecToken ?? randomBytes(32).toString('base64url'),
+    passwordKeyId: `${LOCAL_KEY_ID_PREFIX}passwords-${day}`,
+    passwordKey: randomBytes(32).toString('base64'),
   };
   writeFileSync(localEncryptionFile(dataDir), JSON.stringify(created, null, 2), { mode: 0o600 });
   return created;
@@ -62,6 +77,12 @@ export function withLocalKey(settings: SettingsFile, local: LocalEncryption): Se
         ...encryption,
         Keys: { ...encryption.Keys, [local.keyId]: local.key },
         ActiveKey: local.keyId,
+        ...(local.passwordKeyId !== undefined &&
+          local.passwordKey !== undefined &&
+          encryption.ActivePasswordKey === undefined && {
+            PasswordKeys: { ...encryption.PasswordKeys, [local.passwordKeyId]: local.passwordKey },
+            ActivePasswordKey: local.passwordKeyId,
+          }),
         EncryptOrders: true,
       },
     },

@@ -15,7 +15,7 @@ import { startWorker } from '../worker';
 import { runSelfCheck } from '../client/selfCheck';
 import { isListening, PortInUseError, startDevServer, type DevServer } from './devServer';
 import { startCodecServer, type CodecServerHandle } from '../codec/server';
-import { ordersDataConverter, payloadKeyring } from '../platform/encryption';
+import { codecServerKeyring, ordersDataConverter } from '../platform/encryption';
 import type { SettingsFile } from '../config/schema';
 import { ensureLocalEncryption, localEncryptionFile, withLocalKey } from './localEncryption';
 import { StateFileError } from '../simulator/stateFile';
@@ -59,7 +59,7 @@ async function startLocalCodecServer(
     throw new PortInUseError(server.Port, 'TicketConnector.Encryption.CodecServer.Port');
   }
   const handle = await startCodecServer({
-    keyring: payloadKeyring(encryption),
+    keyring: codecServerKeyring(encryption),
     token: server.Token ?? ensureLocalEncryption(dataDir).codecToken,
     allowedOrigins: [...new Set([...server.AllowedOrigins, `http://localhost:${uiPort}`])],
     namespaces: server.Namespaces,

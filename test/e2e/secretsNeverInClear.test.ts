@@ -38,6 +38,7 @@ const TASK_QUEUE = 'secrets-e2e';
 const SERVICENOW_PASSWORD = `sn-${randomBytes(9).toString('base64url')}`;
 const ACTIVE_KEY = randomBytes(32).toString('base64');
 const RETIRED_KEY = randomBytes(32).toString('base64');
+const PASSWORD_KEY = randomBytes(32).toString('base64');
 const CERTIFICATE_PASSWORD = `pfx-${randomBytes(9).toString('base64url')}`;
 const CLIENT_CERTIFICATE_PASSWORD = `tls-${randomBytes(9).toString('base64url')}`;
 const RESET_PASSWORD = 'Reset-"Pa55"&word/+é';
@@ -46,6 +47,7 @@ const SECRETS = [
   SERVICENOW_PASSWORD,
   ACTIVE_KEY,
   RETIRED_KEY,
+  PASSWORD_KEY,
   CERTIFICATE_PASSWORD,
   CLIENT_CERTIFICATE_PASSWORD,
   RESET_PASSWORD,
@@ -104,7 +106,7 @@ describe('secrets and personal data never in clear (stores, password resets, enc
         DataDirectory: path.join(dir, 'data'),
         Temporal: { Address: env.address, Namespace: env.namespace ?? 'default', TaskQueue: TASK_QUEUE },
         Polling: { FirstCheckAfter: '1s', MaxInterval: '2s' },
-        Encryption: { ActiveKey: 'k1', EncryptOrders: true },
+        Encryption: { ActiveKey: 'k1', ActivePasswordKey: 'passwords-1', EncryptOrders: true },
         ResourceTypeMappings: {
           App_Access: mapping,
           App_Account: { ...mapping, Password: { Attribute: 'InitialPassword', UserAttribute: 'Login' } },
@@ -120,14 +122,20 @@ describe('secrets and personal data never in clear (stores, password resets, enc
       SNOW_CONNECTOR__EncryptionCertificate__Password: CERTIFICATE_PASSWORD,
       SNOW_CONNECTOR__CyberArk__ClientCertificate__Password: CLIENT_CERTIFICATE_PASSWORD,
     };
-    const sealed = await cli(
-      'protect',
-      ['protect', '--setting', 'TicketConnector.Encryption.Keys.k0'],
-      RETIRED_KEY,
-    );
-    assert.equal(sealed.status, 0, sealed.stderr);
+    const protect = async (setting: string, value: string) => {
+      const sealed = await cli(`protect ${setting}`, ['protect', '--setting', setting], value);
+      assert.equal(sealed.status, 0, sealed.stderr);
+      return sealed.stdout.trim();
+    };
     writeJson(dir, 'appsettings.encrypted.agent.json', {
-      TicketConnector: { Encryption: { Keys: { k0: sealed.stdout.trim() } } },
+      TicketConnector: {
+        Encryption: {
+          Keys: { k0: await protect('TicketConnector.Encryption.Keys.k0', RETIRED_KEY) },
+          PasswordKeys: {
+            'passwords-1': await protect('TicketConnector.Encryption.PasswordKeys.passwords-1', PASSWORD_KEY),
+          },
+        },
+      },
     });
     await simulator.create('sys_user', { user_name: ACCOUNT_USER });
     await simulator.create('sys_user', { user_name: ORDER_USER });
@@ -251,6 +259,10 @@ describe('secrets and personal data never in clear (stores, password resets, enc
       const all = histories.map(({ text }) => text).join('\n');
       assert.match(all, /INC\d{7}/, 'the ticket number (a search attribute) is readable');
       assert.match(all, /binary\/encrypted/, 'payloads are sealed');
+      const resets = histories.filter(({ workflowId }) => workflowId.startsWith('password-reset:'));
+      assert.equal(resets.length, 3);
+      for (const { text } of resets)
+        assert.match(text, /passwords-1/, 'resets are sealed with the password key');
     } finally {
       await connection.close();
     }

@@ -3,7 +3,7 @@ import { bounded } from '../../client/bounded';
 import { Client } from '@temporalio/client';
 import { startOrder, type PasswordRouting, type StartedOrder } from '../../client/provisioning';
 import { resourceTypeMappings } from '../../platform/adapters';
-import { passwordsDataConverter, payloadKeyring } from '../../platform/encryption';
+import { passwordKeyring, passwordsDataConverter } from '../../platform/encryption';
 import { messageOf, type TemporalSession } from '../../client/session';
 import type { SettingsFile } from '../../config/schema';
 import type { ProvisioningInput } from '../../contract/order';
@@ -90,7 +90,7 @@ export function startedLines(input: ProvisioningInput, started: StartedOrder, in
  */
 export function passwordRouting(settings: SettingsFile, session: TemporalSession): PasswordRouting {
   const encryption = settings.TicketConnector.Encryption;
-  const active = payloadKeyring(encryption).active();
+  const active = passwordKeyring(encryption).active();
   const mappings = resourceTypeMappings(settings);
   if (active === undefined) return { mappings };
   const client = new Client({
