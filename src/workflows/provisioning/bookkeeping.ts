@@ -11,30 +11,32 @@ import {
 } from '../../contract/searchAttributes';
 import type { Decision } from './outcome';
 
+/** The order's ids, searchable from its start. */
+function pending({ connection, order }: ProvisioningInput): void {
+  upsertSearchAttributes([
+    { key: AssignmentId, value: order.AssignedResourceTypeId },
+    { key: ResourceType, value: order.ResourceType.Identifier },
+    { key: ConnectionId, value: connection },
+    { key: ProvisioningState, value: 'Pending' },
+  ]);
+}
+
 /**
  * What operators see of an order in the Web UI and in list queries: search attributes (ids and states only,
  * since they are stored unencrypted) and the current details line. Kept apart from the process so that the
  * process reads as the business does.
  */
 export const bookkeeping = {
-  arrived({ connection, order }: ProvisioningInput): void {
-    upsertSearchAttributes([
-      { key: AssignmentId, value: order.AssignedResourceTypeId },
-      { key: ResourceType, value: order.ResourceType.Identifier },
-      { key: ConnectionId, value: connection },
-      { key: ProvisioningState, value: 'Pending' },
-    ]);
+  arrived(input: ProvisioningInput): void {
+    pending(input);
+    const { order } = input;
     setCurrentDetails(`Preparing the ticket for ${order.ChangeType} ${order.ResourceType.Identifier}`);
   },
 
   /** An order that carries a password, on the password task queue: ids only, never the password. */
-  settingPassword({ connection, order }: ProvisioningInput): void {
-    upsertSearchAttributes([
-      { key: AssignmentId, value: order.AssignedResourceTypeId },
-      { key: ResourceType, value: order.ResourceType.Identifier },
-      { key: ConnectionId, value: connection },
-      { key: ProvisioningState, value: 'Pending' },
-    ]);
+  settingPassword(input: ProvisioningInput): void {
+    pending(input);
+    const { order } = input;
     setCurrentDetails(`Setting the password for ${order.ChangeType} ${order.ResourceType.Identifier}`);
   },
 
