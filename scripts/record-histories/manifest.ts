@@ -43,11 +43,31 @@ export type Manifest = Record<
   { readonly files: readonly string[]; readonly description: string } & CodeVersion
 >;
 
-export function readme(release: number, manifest: Manifest): string {
+/** What the README says of the password scenarios of a release (`passwordScenarios`: their names). */
+function passwordParagraph(passwordScenarios: readonly string[]): string[] {
+  if (passwordScenarios.length === 0) return [];
+  return [
+    `Password scenarios (${passwordScenarios.join(', ')}) run on the password task queue`,
+    '(`<queue>-passwords`), as the connector runs password resets and orders that carry a password: a worker',
+    'that seals every payload, with a password key generated for the recording, held in memory and never',
+    'written. Before a file is written its payloads and failures are opened with that key',
+    '(`src/audit/historyDecoding.ts`), and the dummy password is replaced by `[password withheld]` in the',
+    "payloads' JSON; the recorder refuses a file that still holds the password in any form (as is, escaped,",
+    'URL-encoded, base64, also inside base64 fields). So these files hold neither ciphertext nor a password,',
+    'and replay needs no key: replay does not compare workflow or activity inputs with the commands.',
+    '',
+  ];
+}
+
+export function readme(
+  release: number,
+  manifest: Manifest,
+  passwordScenarios: readonly string[] = [],
+): string {
   const lines = [
     `# Recorded workflow histories: release ${release}`,
     '',
-    'Histories of the provisioning workflow, one JSON file per run, in the format of',
+    `Histories of the provisioning workflow${passwordScenarios.length > 0 ? ' and of the password reset workflow' : ''}, one JSON file per run, in the format of`,
     '`temporal workflow show --output json` and of the Web UI download (`historyFromJSON` reads them).',
     '`test/audit/replay.test.ts` replays every file under `test/histories/` against the current workflow code.',
     '',
@@ -61,6 +81,7 @@ export function readme(release: number, manifest: Manifest): string {
     'with the connector activities and a SQLite ledger. The digest is sha-256 over the files bundled into the',
     'workflow code (src/workflows and src/contract), first 16 hex digits.',
     '',
+    ...passwordParagraph(passwordScenarios),
     '| scenario | files | what happens | recorded by |',
     '| -------- | ----- | ------------ | ----------- |',
     ...Object.entries(manifest).map(
