@@ -47,14 +47,14 @@ export type Manifest = Record<
 function passwordParagraph(passwordScenarios: readonly string[]): string[] {
   if (passwordScenarios.length === 0) return [];
   return [
-    `Password scenarios (${passwordScenarios.join(', ')}) run on the password task queue`,
-    '(`<queue>-passwords`), as the connector runs password resets and orders that carry a password: a worker',
-    'that seals every payload, with a password key generated for the recording, held in memory and never',
-    'written. Before a file is written its payloads and failures are opened with that key',
-    '(`src/audit/historyDecoding.ts`), and the dummy password is replaced by `[password withheld]` in the',
-    "payloads' JSON; the recorder refuses a file that still holds the password in any form (as is, escaped,",
-    'URL-encoded, base64, also inside base64 fields). So these files hold neither ciphertext nor a password,',
-    'and replay needs no key: replay does not compare workflow or activity inputs with the commands.',
+    `Password scenarios (${passwordScenarios.join(', ')}):`,
+    'password resets (`passwordResetWorkflow`) and orders that carry a password, on the password task queue',
+    '(`<queue>-passwords`) as the connector runs them, with a worker that seals every payload under a password',
+    'key generated for the recording, held in memory only and never written. Before a file is written its',
+    'payloads and failures are opened with that key (`src/audit/historyDecoding.ts`) and the dummy password is',
+    "replaced by `[password withheld]` in the payloads' JSON; the recorder refuses a file that still holds it in",
+    'any form (as is, escaped, URL-encoded, base64, also inside base64 fields). These files hold neither',
+    'ciphertext nor a password, and replay needs no key: it does not compare workflow or activity inputs.',
     '',
   ];
 }
@@ -67,7 +67,7 @@ export function readme(
   const lines = [
     `# Recorded workflow histories: release ${release}`,
     '',
-    `Histories of the provisioning workflow${passwordScenarios.length > 0 ? ' and of the password reset workflow' : ''}, one JSON file per run, in the format of`,
+    'Histories of the provisioning workflow, one JSON file per run, in the format of',
     '`temporal workflow show --output json` and of the Web UI download (`historyFromJSON` reads them).',
     '`test/audit/replay.test.ts` replays every file under `test/histories/` against the current workflow code.',
     '',
