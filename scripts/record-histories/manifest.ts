@@ -54,7 +54,9 @@ function passwordParagraph(passwordScenarios: readonly string[]): string[] {
     'payloads and failures are opened with that key (`src/audit/historyDecoding.ts`) and the dummy password is',
     "replaced by `[password withheld]` in the payloads' JSON; the recorder refuses a file that still holds it in",
     'any form (as is, escaped, URL-encoded, base64, also inside base64 fields). These files hold neither',
-    'ciphertext nor a password, and replay needs no key: it does not compare workflow or activity inputs.',
+    'ciphertext nor a password, and replay needs no key: it does not compare workflow or activity inputs. The',
+    'workflows read their task queue to tell a password run: `src/audit/replay.ts` replays these histories on a',
+    'replay worker of their own password task queue.',
     '',
   ];
 }
