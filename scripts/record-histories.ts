@@ -82,7 +82,10 @@ async function main(): Promise<void> {
       manifest[scenario.name] = { files, description: scenario.description, ...version };
       writeFileSync(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
     }
-    writeFileSync(path.join(outDir, 'README.md'), readme(release, manifest));
+    const passwordScenarios = scenarios
+      .filter((scenario) => scenario.release === release && scenario.kind === 'password')
+      .map((scenario) => scenario.name);
+    writeFileSync(path.join(outDir, 'README.md'), readme(release, manifest, passwordScenarios));
     console.log(`Histories written to ${path.relative(ROOT, outDir)}/`);
   } finally {
     rmSync(dataDir, { recursive: true, force: true });

@@ -43,7 +43,29 @@ export type Manifest = Record<
   { readonly files: readonly string[]; readonly description: string } & CodeVersion
 >;
 
-export function readme(release: number, manifest: Manifest): string {
+/** What the README says of the password scenarios of a release (`passwordScenarios`: their names). */
+function passwordParagraph(passwordScenarios: readonly string[]): string[] {
+  if (passwordScenarios.length === 0) return [];
+  return [
+    `Password scenarios (${passwordScenarios.join(', ')}):`,
+    'password resets (`passwordResetWorkflow`) and orders that carry a password, on the password task queue',
+    '(`<queue>-passwords`) as the connector runs them, with a worker that seals every payload under a password',
+    'key generated for the recording, held in memory only and never written. Before a file is written its',
+    'payloads and failures are opened with that key (`src/audit/historyDecoding.ts`) and the dummy password is',
+    "replaced by `[password withheld]` in the payloads' JSON; the recorder refuses a file that still holds it in",
+    'any form (as is, escaped, URL-encoded, base64, also inside base64 fields). These files hold neither',
+    'ciphertext nor a password, and replay needs no key: it does not compare workflow or activity inputs. The',
+    'workflows read their task queue to tell a password run: `src/audit/replay.ts` replays these histories on a',
+    'replay worker of their own password task queue.',
+    '',
+  ];
+}
+
+export function readme(
+  release: number,
+  manifest: Manifest,
+  passwordScenarios: readonly string[] = [],
+): string {
   const lines = [
     `# Recorded workflow histories: release ${release}`,
     '',
@@ -61,6 +83,7 @@ export function readme(release: number, manifest: Manifest): string {
     'with the connector activities and a SQLite ledger. The digest is sha-256 over the files bundled into the',
     'workflow code (src/workflows and src/contract), first 16 hex digits.',
     '',
+    ...passwordParagraph(passwordScenarios),
     '| scenario | files | what happens | recorded by |',
     '| -------- | ----- | ------------ | ----------- |',
     ...Object.entries(manifest).map(

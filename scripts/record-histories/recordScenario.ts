@@ -1,9 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import { openLedger } from '../../src/assignments/sqliteLedger';
-import { historyJSON } from '../../src/audit/histories';
 import { fetchRunHistories } from '../../src/client/histories';
 import { startOrder } from '../../src/client/provisioning';
 import { statusQuery } from '../../src/contract/messages';
@@ -19,13 +18,13 @@ import {
   workflowBundle,
 } from '../harness/temporalServers';
 import { waitFor } from '../harness/waitFor';
-import type { Scenario } from './scenarios';
+import { writeRunHistories } from './historyFiles';
+import { recordPasswordScenario } from './passwordScenario';
+import type { Scenario, TicketScenario } from './scenarios';
 
 /** How one scenario is recorded: its own Temporal server, simulator, worker and ledger. */
 
 export const ROOT = path.resolve(__dirname, '..', '..');
-/** Larger files are refused: the histories are committed, and a replay test reads every one of them. */
-const MAX_FILE_BYTES = 300 * 1024;
 
 /**
  * The workflow code of an older commit, bundled as its workers would have: its src/ is extracted inside this
@@ -53,6 +52,17 @@ async function bundleOfCommit(commit: string): Promise<WorkflowBundle> {
  * the next one untouched.
  */
 export async function recordScenario(outDir: string, dataDir: string, scenario: Scenario): Promise<string[]> {
+  return scenario.kind === 'password'
+    ? recordPasswordScenario(outDir, dataDir, scenario)
+    : recordTicketScenario(outDir, dataDir, scenario);
+}
+
+/** An order on the configured task queue, which the scenario drives once its ticket is open (or before). */
+async function recordTicketScenario(
+  outDir: string,
+  dataDir: string,
+  scenario: TicketScenario,
+): Promise<string[]> {
   const clock = { offsetMs: 0 };
   const sim = await startSimulator({
     port: 0,
@@ -119,19 +129,7 @@ export async function recordScenario(outDir: string, dataDir: string, scenario: 
       );
       await scenario.run({ ...context, ticket });
     }
-    const runs = await fetchRunHistories(env.client, handle.workflowId);
-    return runs.map((run, index) => {
-      const name = runs.length === 1 ? scenario.name : `${scenario.name}-run${index + 1}`;
-      const file = path.join(outDir, `${name}.json`);
-      const json = historyJSON(run.history);
-      if (Buffer.byteLength(json) > MAX_FILE_BYTES) {
-        throw new Error(
-          `${name}: ${Buffer.byteLength(json)} bytes, over ${MAX_FILE_BYTES}; shorten the scenario`,
-        );
-      }
-      writeFileSync(file, json);
-      return path.basename(file);
-    });
+    return writeRunHistories(outDir, scenario.name, await fetchRunHistories(env.client, handle.workflowId));
   } finally {
     await stopWorker();
     await env.teardown();

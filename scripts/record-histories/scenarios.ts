@@ -3,8 +3,8 @@ import { ADMIN_USER_SYS_ID, type SimulatorHandle } from '../../src/simulator/ser
 import type { CloseOutcome, TicketAction } from '../../src/simulator/ticketActions';
 import type { provisioningWorkflow } from '../../src/workflows';
 import { cancelUpdate, ticketChangedSignal } from '../../src/contract/messages';
-import type { TicketRef } from '../../src/contract/provisioning';
-import { RESOURCE_TYPES } from '../harness/simulatorSettings';
+import type { ProvisioningResult, TicketRef } from '../../src/contract/provisioning';
+import { CONNECTION, RESOURCE_TYPES } from '../harness/simulatorSettings';
 
 /**
  * The scenarios whose histories are committed under test/histories/release-<n>/: what happens to each order
@@ -56,11 +56,59 @@ interface ScenarioBase {
 }
 
 /** Most scenarios act once the order has its ticket; some end the order before it can have one. */
-export type Scenario = ScenarioBase &
-  (
+export type TicketScenario = ScenarioBase & { readonly kind?: 'ticket' } & (
     | { readonly beforeTicket?: false; run(context: ScenarioContext): Promise<void> }
     | { readonly beforeTicket: true; run(context: Omit<ScenarioContext, 'ticket'>): Promise<void> }
   );
+
+/** The resource type whose orders carry a password (Changes.InitialPassword, user in Resource.Login). */
+export const PASSWORD_RESOURCE_TYPE = 'App_Account';
+
+/**
+ * What a password scenario is given: the simulator, and the connector's own ways onto the password task queue
+ * (resetPassword through a client that always encrypts, startOrder with the password routing).
+ */
+export interface PasswordScenarioContext {
+  readonly sim: SimulatorHandle;
+  /** Creates the ServiceNow user (sys_user) whose password the scenario sets. */
+  readonly createUser: (userName: string) => Promise<void>;
+  /** A password reset with `resetPassword`, waited for: its workflow id, and the refusal's type when refused. */
+  readonly resetPassword: (
+    input: Record<string, unknown>,
+    requestId: string,
+  ) => Promise<{ workflowId: string; refusal?: string }>;
+  /** An order started with the password routing (merged into an order of PASSWORD_RESOURCE_TYPE), waited for. */
+  readonly startOrder: (
+    order: Record<string, unknown>,
+  ) => Promise<{ workflowId: string; result: ProvisioningResult }>;
+}
+
+/**
+ * A scenario on the password task queue, with a payload key generated for the recording and never kept: its
+ * history is opened before it is written, and each of `passwords` replaced by a marker (README in the release
+ * folder). `run` returns the workflow id to record.
+ */
+export interface PasswordScenario extends Pick<ScenarioBase, 'name' | 'release' | 'description'> {
+  readonly kind: 'password';
+  /** The dummy passwords the scenario sends (at least 6 characters, so that the leak check is reliable). */
+  readonly passwords: readonly string[];
+  run(context: PasswordScenarioContext): Promise<string>;
+}
+
+export type Scenario = TicketScenario | PasswordScenario;
+
+/** Fails the recording when a password scenario did not end as its description says. */
+function expectOutcome(what: string, actual: unknown, expected: unknown): void {
+  if (actual !== expected) {
+    throw new Error(`${what}: expected ${String(expected)}, got ${String(actual)}; nothing was written`);
+  }
+}
+
+/** Characters that every encoding writes differently (quote, ampersand, slash, plus, non-ASCII): dummies only. */
+const RESET_PASSWORD = 'Recorded-"Pa55"&word/+é';
+const ORDER_PASSWORD = 'Order-"Initial"&Pa55/+é';
+/** No digit: the simulator's policy rejects it. */
+const WEAK_PASSWORD = 'letters-only-"recorded"&é';
 
 /** Scenario bodies recorded by more than one release: the same story, told by each release's code. */
 type ScenarioStory = Pick<ScenarioBase, 'assignmentId' | 'settings'> & {
@@ -108,7 +156,7 @@ const canceledInTemporal: ScenarioStory = {
   },
 };
 
-export const scenarios: readonly Scenario[] = [
+const ticketScenarios: readonly TicketScenario[] = [
   {
     name: 'closed',
     release: 1,
@@ -312,6 +360,82 @@ export const scenarios: readonly Scenario[] = [
     assignmentId: 'audit-closed-password-orders',
   },
 ];
+
+const passwordScenarios: readonly PasswordScenario[] = [
+  {
+    name: 'password-reset',
+    release: 3,
+    kind: 'password',
+    description:
+      'passwordResetWorkflow on the password queue: resetPassword by user_name, ServiceNow takes the password and password_needs_reset; the result names the user. The password is withheld from the opened payloads.',
+    passwords: [RESET_PASSWORD],
+    async run({ createUser, resetPassword }) {
+      await createUser('rec.alice');
+      const reset = await resetPassword(
+        { connection: CONNECTION, user: { userName: 'rec.alice' }, password: RESET_PASSWORD },
+        'recorded-1',
+      );
+      expectOutcome('password-reset', reset.refusal, undefined);
+      return reset.workflowId;
+    },
+  },
+  {
+    name: 'password-reset-rejected',
+    release: 3,
+    kind: 'password',
+    description:
+      "passwordResetWorkflow whose password the instance's policy rejects (no digit): the workflow fails, non-retryable PasswordRejected naming the policy, never the password.",
+    passwords: [WEAK_PASSWORD],
+    async run({ createUser, resetPassword }) {
+      await createUser('rec.bob');
+      const reset = await resetPassword(
+        { connection: CONNECTION, user: { userName: 'rec.bob' }, password: WEAK_PASSWORD },
+        'recorded-rejected-1',
+      );
+      expectOutcome('password-reset-rejected', reset.refusal, 'PasswordRejected');
+      return reset.workflowId;
+    },
+  },
+  {
+    name: 'password-order',
+    release: 3,
+    kind: 'password',
+    description:
+      'An order that carries a password (Changes.InitialPassword), routed to the password queue: resetOrderPassword sets it instead of opening a ticket, Executed (password-set).',
+    passwords: [ORDER_PASSWORD],
+    async run({ createUser, startOrder }) {
+      await createUser('rec.carol');
+      const { workflowId, result } = await startOrder({
+        AssignedResourceTypeId: 'audit-password-order',
+        Changes: { InitialPassword: ORDER_PASSWORD },
+        Resource: { Login: 'rec.carol' },
+      });
+      expectOutcome('password-order', result.resolution, 'password-set');
+      expectOutcome('password-order', result.provisioningState, 'Executed');
+      return workflowId;
+    },
+  },
+  {
+    name: 'password-order-unknown-user',
+    release: 3,
+    kind: 'password',
+    description:
+      'An order that carries a password for a user ServiceNow does not have: resetOrderPassword refuses (unknown user), Errored (password-refused) with the reason, no ticket.',
+    passwords: [ORDER_PASSWORD],
+    async run({ startOrder }) {
+      const { workflowId, result } = await startOrder({
+        AssignedResourceTypeId: 'audit-password-order-unknown',
+        Changes: { InitialPassword: ORDER_PASSWORD },
+        Resource: { Login: 'rec.nobody' },
+      });
+      expectOutcome('password-order-unknown-user', result.resolution, 'password-refused');
+      expectOutcome('password-order-unknown-user', result.provisioningState, 'Errored');
+      return workflowId;
+    },
+  },
+];
+
+export const scenarios: readonly Scenario[] = [...ticketScenarios, ...passwordScenarios];
 
 /** A Table API call as the simulator's admin; the parsed answer, or undefined for 204. */
 async function tableCall(

@@ -1,7 +1,13 @@
 import path from 'node:path';
-import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  Worker,
+  type ReplayWorkerOptions,
+  type WorkflowBundle,
+} from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import type { DataConverter } from '@temporalio/common';
+import { isPasswordTaskQueue } from '../contract/names';
 import type { RunHistory } from './histories';
 
 /**
@@ -52,6 +58,32 @@ function replayWorkflowId(run: RunHistory): string {
   return run.source === 'server' ? 'replay' : path.basename(run.source, '.json');
 }
 
+/**
+ * The task queue a replay worker needs for this history: its own when it ran on a password task queue, else none
+ * (the SDK's fake queue). Workflows read `workflowInfo().taskQueue` to tell whether they may handle a password,
+ * and a replay worker gives them its own queue: on the SDK's fake one, a password reset or an order that carries
+ * a password would take the other path and be reported non-deterministic.
+ */
+function replayTaskQueue(run: RunHistory): string | undefined {
+  const queue = run.history.events?.[0]?.workflowExecutionStartedEventAttributes?.taskQueue?.name ?? '';
+  return isPasswordTaskQueue(queue) ? queue : undefined;
+}
+
+/**
+ * Replay worker options on `taskQueue`. ReplayWorkerOptions leaves taskQueue out of its type, but the SDK spreads
+ * the options over its fake queue name (Worker.constructReplayWorker), so a given one is the workflows' queue.
+ */
+function replayOptions(
+  options: { workflowBundle: WorkflowBundle; dataConverter?: DataConverter },
+  taskQueue: string | undefined,
+): ReplayWorkerOptions {
+  const withQueue: ReplayWorkerOptions & { taskQueue?: string } = {
+    ...options,
+    ...(taskQueue === undefined ? {} : { taskQueue }),
+  };
+  return withQueue;
+}
+
 /** The outcome of a replay, from the SDK's result (an error on failure). */
 export function outcomeOf(run: RunHistory, error: unknown): ReplayOutcome {
   const base = { source: run.source, workflowId: replayWorkflowId(run), runId: run.runId };
@@ -86,25 +118,41 @@ export async function replayHistories(
   const workflowBundle = options.workflowBundle ?? (await bundleWorkflows(options.workflowsPath));
   const outcomes: ReplayOutcome[] = [];
   // The replayer takes one history at a time and reports it before taking the next: results come in order.
+  // Histories of a password task queue need a replay worker on such a queue: consecutive histories that need the
+  // same queue share one worker, and the next history is read only when the replayer asks for it.
+  const iterator = (async function* () {
+    yield* histories;
+  })();
+  const advance = async () => {
+    const next = await iterator.next();
+    return next.done === true ? undefined : next.value;
+  };
+  let pending = await advance();
   const fed: RunHistory[] = [];
-  async function* feed() {
-    for await (const run of histories) {
-      fed.push(run);
-      yield { workflowId: replayWorkflowId(run), history: run.history };
+  while (pending !== undefined) {
+    const taskQueue = replayTaskQueue(pending);
+    async function* feed() {
+      while (pending !== undefined && replayTaskQueue(pending) === taskQueue) {
+        const run = pending;
+        fed.push(run);
+        yield { workflowId: replayWorkflowId(run), history: run.history };
+        pending = await advance();
+      }
     }
-  }
-  try {
-    for await (const result of Worker.runReplayHistories(
-      { workflowBundle, dataConverter: options.dataConverter },
-      feed(),
-    )) {
-      const run = fed.shift();
-      if (run !== undefined) outcomes.push(outcomeOf(run, result.error));
+    try {
+      for await (const result of Worker.runReplayHistories(
+        replayOptions({ workflowBundle, dataConverter: options.dataConverter }, taskQueue),
+        feed(),
+      )) {
+        const run = fed.shift();
+        if (run !== undefined) outcomes.push(outcomeOf(run, result.error));
+      }
+    } catch (error) {
+      const message = `the replay worker stopped: ${describeError(error)}`;
+      for (const run of fed.splice(0))
+        outcomes.push({ ...outcomeOf(run, new Error(message)), status: 'failed' });
+      break;
     }
-  } catch (error) {
-    const message = `the replay worker stopped: ${describeError(error)}`;
-    for (const run of fed.splice(0))
-      outcomes.push({ ...outcomeOf(run, new Error(message)), status: 'failed' });
   }
   return outcomes;
 }
@@ -114,7 +162,7 @@ export async function replayHistory(run: RunHistory, options: ReplayOptions = {}
   const workflowBundle = options.workflowBundle ?? (await bundleWorkflows(options.workflowsPath));
   try {
     await Worker.runReplayHistory(
-      { workflowBundle, dataConverter: options.dataConverter },
+      replayOptions({ workflowBundle, dataConverter: options.dataConverter }, replayTaskQueue(run)),
       run.history,
       replayWorkflowId(run),
     );

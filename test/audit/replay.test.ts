@@ -10,7 +10,12 @@ import { replayHistories, replayHistory, summarise } from '../../src/audit/repla
 import { registerAuditCommands } from '../../src/cli/auditCommands';
 import { CliError } from '../../src/cli/errors';
 import { startOrder } from '../../src/client/provisioning';
-import { PROVISIONING_WORKFLOW_TYPE } from '../../src/contract/names';
+import {
+  PASSWORD_RESET_WORKFLOW_TYPE,
+  PROVISIONING_WORKFLOW_TYPE,
+  passwordTaskQueue,
+} from '../../src/contract/names';
+import { encryptionKeyIds } from '../../src/audit/historyDecoding';
 import type { provisioningWorkflow } from '../../src/workflows';
 import { statusQuery, ticketChangedSignal } from '../../src/contract/messages';
 import { tempDir, writeJson } from '../helpers/files';
@@ -43,6 +48,21 @@ const SCENARIOS: Readonly<Record<string, readonly string[]>> = {
     'revoked',
     'workflow-canceled',
   ],
+  'release-3': [
+    'closed',
+    'closed-password-orders',
+    'password-reset',
+    'password-reset-rejected',
+    'password-order',
+    'password-order-unknown-user',
+  ],
+};
+/** Release 3's histories of the password task queue: opened, the password withheld (scripts/record-histories). */
+const PASSWORD_HISTORIES: Readonly<Record<string, string>> = {
+  'password-reset': PASSWORD_RESET_WORKFLOW_TYPE,
+  'password-reset-rejected': PASSWORD_RESET_WORKFLOW_TYPE,
+  'password-order': PROVISIONING_WORKFLOW_TYPE,
+  'password-order-unknown-user': PROVISIONING_WORKFLOW_TYPE,
 };
 
 function committed(name: string): RunHistory {
@@ -97,6 +117,11 @@ describe('replay of the committed histories (test/histories)', () => {
     }
     const outcomes = await replayHistories(files.map(loadHistoryFile), { workflowBundle: current });
     assert.equal(outcomes.length, files.length, 'one result per history file');
+    // Password queue histories get a replay worker of their own: results still come in the files' order.
+    assert.deepEqual(
+      outcomes.map((outcome) => outcome.source),
+      files,
+    );
     for (const outcome of outcomes) {
       assert.equal(
         outcome.status,
@@ -112,6 +137,35 @@ describe('replay of the committed histories (test/histories)', () => {
       nondeterministic: 0,
       failed: 0,
     });
+  });
+
+  test('the password task queue histories replay without a key: opened, their password withheld', async () => {
+    const release3 = path.join(HISTORIES, 'release-3');
+    for (const [scenario, workflowType] of Object.entries(PASSWORD_HISTORIES)) {
+      const file = path.join(release3, `${scenario}.json`);
+      const run = loadHistoryFile(file);
+      const started = run.history.events?.[0]?.workflowExecutionStartedEventAttributes;
+      assert.equal(started?.workflowType?.name, workflowType, `${scenario}: workflow type`);
+      assert.equal(started?.taskQueue?.name, passwordTaskQueue(`record-3-${scenario}`), `${scenario}: queue`);
+      assert.deepEqual(encryptionKeyIds(run.history), [], `${scenario}: no sealed payload left`);
+      const input = Buffer.from(started?.input?.payloads?.[0]?.data ?? []).toString('utf8');
+      assert.match(input, /"\[password withheld\]"/, `${scenario}: the input's password is withheld`);
+      const outcome = await replayHistory(run, { workflowBundle: current });
+      assert.equal(outcome.status, 'ok', `${scenario}: ${outcome.message}`);
+    }
+  });
+
+  test('the test can fail: a password reset history whose activity was another one is non-deterministic', async () => {
+    const json = JSON.parse(
+      readFileSync(path.join(HISTORIES, 'release-3', 'password-reset.json'), 'utf8'),
+    ) as { events: JsonEvent[] };
+    const scheduled = json.events.find((event) => event.activityTaskScheduledEventAttributes !== undefined);
+    assert.equal(scheduled?.activityTaskScheduledEventAttributes?.activityType.name, 'setUserPassword');
+    scheduled.activityTaskScheduledEventAttributes.activityType.name = 'resetOrderPassword';
+    const run = loadHistoryFile(writeJson(tempDir(), 'password-reset-edited.json', json));
+    const outcome = await replayHistory(run, { workflowBundle: current });
+    assert.equal(outcome.status, 'nondeterministic', outcome.message);
+    assert.match(outcome.message ?? '', /setUserPassword|resetOrderPassword/);
   });
 
   test('a run started before the order limits replays even when its order breaks them', async () => {
