@@ -29,6 +29,7 @@ import { basicAuthorization } from '../helpers/simulator';
 import { createDevServerEnv } from '../helpers/temporal';
 import { waitFor } from '../helpers/waitFor';
 import { expectAbsent, formsOf } from './personalData';
+import { encryptionSettings } from '../helpers/encryption';
 
 /**
  * Orders with TicketConnector.Encryption.EncryptOrders, end to end: a real worker on a dev server runs them
@@ -147,7 +148,11 @@ describe('encrypted provisioning orders, end to end (dev server, worker with Enc
     const copy = temporal.api.history.v1.History.decode(
       temporal.api.history.v1.History.encode(rawHistory).finish(),
     );
-    const opened = await openHistory(copy, payloadKeyring(ENCRYPTION as never), 'the test history');
+    const opened = await openHistory(
+      copy,
+      payloadKeyring(encryptionSettings(ENCRYPTION)),
+      'the test history',
+    );
     const text = Buffer.from(temporal.api.history.v1.History.encode(opened).finish()).toString('utf8');
     for (const value of PERSONAL) assert.ok(text.includes(value), `the opened history shows "${value}"`);
   });
@@ -155,7 +160,7 @@ describe('encrypted provisioning orders, end to end (dev server, worker with Enc
   test('the temporal CLI shows the history in clear through the codec server, with its token only', async () => {
     const token = randomBytes(24).toString('base64url');
     const codec = await startCodecServer({
-      keyring: payloadKeyring(ENCRYPTION as never),
+      keyring: payloadKeyring(encryptionSettings(ENCRYPTION)),
       token,
       allowedOrigins: [],
     });
@@ -321,7 +326,7 @@ describe('encrypted provisioning orders, end to end (dev server, worker with Enc
       if (failureRecord.where === 'history') {
         const opened = await openHistory(
           failureRecord.history,
-          payloadKeyring(ENCRYPTION as never),
+          payloadKeyring(encryptionSettings(ENCRYPTION)),
           'the test history',
         );
         const failed = opened.events?.find((event) => event.activityTaskFailedEventAttributes);

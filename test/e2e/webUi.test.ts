@@ -18,6 +18,7 @@ import { freePort } from '../helpers/ports';
 import { RESOURCE_TYPES, testOrder, useProvisioningEnv } from '../helpers/provisioning';
 import { waitFor } from '../helpers/waitFor';
 import { CHROMIUM_PATH, CHROMIUM_SETUP_COMMAND } from '../../scripts/setup-chromium';
+import { encryptionSettings } from '../helpers/encryption';
 
 /**
  * The Temporal Web UI in a real headless browser (Debian's chromium, driven by playwright-core): an order a
@@ -66,7 +67,7 @@ describe('Temporal Web UI with the codec server (headless chromium)', () => {
     requireChromium();
     uiPort = await freePort();
     codec = await startCodecServer({
-      keyring: payloadKeyring(ENCRYPTION as never),
+      keyring: payloadKeyring(encryptionSettings(ENCRYPTION)),
       token: TOKEN,
       allowedOrigins: [`http://localhost:${uiPort}`],
     });
