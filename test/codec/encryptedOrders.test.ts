@@ -28,7 +28,7 @@ import {
 import { basicAuthorization } from '../helpers/simulator';
 import { createDevServerEnv } from '../helpers/temporal';
 import { waitFor } from '../helpers/waitFor';
-import { expectAbsent, formsOf } from './personalData';
+import { expectNoSecret, secretForms } from '../helpers/secretScan';
 import { encryptionSettings } from '../helpers/encryption';
 
 /**
@@ -121,7 +121,7 @@ describe('encrypted provisioning orders, end to end (dev server, worker with Enc
 
   test('the history the server keeps holds no personal data of the order, in any form', () => {
     assert.ok((rawHistory.events?.length ?? 0) > 5, 'the history has the events of a whole order');
-    expectAbsent(rawTexts(rawHistory), PERSONAL, 'the raw history');
+    expectNoSecret(rawTexts(rawHistory), PERSONAL, 'the raw history');
     assert.match(historyJSON(rawHistory), /YmluYXJ5L2VuY3J5cHRlZA==/, 'payloads are marked binary/encrypted');
   });
 
@@ -133,14 +133,14 @@ describe('encrypted provisioning orders, end to end (dev server, worker with Enc
     const binary = Buffer.from(
       temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse.encode(raw).finish(),
     );
-    expectAbsent(
+    expectNoSecret(
       [JSON.stringify(raw), binary.toString('latin1'), binary.toString('utf8')].join('\n'),
       PERSONAL,
       'the execution record',
     );
     const description = await fixture.env.client.workflow.getHandle(workflowId).describe();
     const attributes = JSON.stringify(description.searchAttributes);
-    expectAbsent(attributes, PERSONAL, 'the search attributes');
+    expectNoSecret(attributes, PERSONAL, 'the search attributes');
     assert.match(attributes, /Executed/, 'the search attributes keep the state');
   });
 
@@ -196,11 +196,11 @@ describe('encrypted provisioning orders, end to end (dev server, worker with Enc
       assert.ok(shown.ok, shown.output);
       // JSON output carries payload data as base64: decoded, it holds the order.
       assert.ok(
-        formsOf(PERSON.name).some((form) => shown.output.includes(form)),
+        secretForms(PERSON.name).some(({ text }) => shown.output.includes(text)),
         'the CLI shows the owner through the codec server',
       );
       const refused = await show('Bearer not-the-token-at-all');
-      expectAbsent(refused.output, PERSONAL, 'the CLI without the codec token');
+      expectNoSecret(refused.output, PERSONAL, 'the CLI without the codec token');
     } finally {
       await codec.close();
     }
@@ -218,7 +218,7 @@ describe('encrypted provisioning orders, end to end (dev server, worker with Enc
     assert.match(result.stderr, new RegExp(`key "${KEY_ID}"`));
     assert.match(result.stderr, /TicketConnector\.Encryption\.Keys/);
     assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
-    expectAbsent(result.stdout + result.stderr, PERSONAL, 'the refusal');
+    expectNoSecret(result.stdout + result.stderr, PERSONAL, 'the refusal');
   }
 
   test('status reads the encrypted order with the keys, and names the missing key without them', async () => {
@@ -311,7 +311,7 @@ describe('encrypted provisioning orders, end to end (dev server, worker with Enc
         /Encoded failure/,
         `the ${failureRecord.where} holds the sealed failure`,
       );
-      expectAbsent(
+      expectNoSecret(
         failureRecord.text,
         [
           'ACL Exception',

@@ -14,6 +14,10 @@ describe('the secret scan used by the credential tests', () => {
       `GET /x?p=${encodeURIComponent(SECRET)}`,
       `form: ${new URLSearchParams({ p: SECRET }).toString()}`,
       JSON.stringify({ error: SECRET }),
+      // Inside a longer base64 text, as a payload's bytes appear in proto JSON, at each alignment.
+      Buffer.from(`{"a":"${SECRET}"}`).toString('base64'),
+      Buffer.from(`{"ab":"${SECRET}"}`).toString('base64'),
+      Buffer.from(`{"abc":"${SECRET}"}`).toString('base64url'),
     ];
     for (const leak of leaks) assert.throws(() => expectNoSecret(leak, [SECRET]), /holds secret #0/, leak);
   });
