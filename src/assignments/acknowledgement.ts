@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { answerJson, type HttpAnswer } from './httpExchange';
+import { answerJson } from '../http/exchange';
+import type { HttpAnswer } from './httpExchange';
 import type { RecordResult } from './store';
 
 const acknowledgement = z.looseObject({ status: z.literal('applied') });

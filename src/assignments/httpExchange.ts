@@ -13,15 +13,6 @@ export interface HttpRequest {
 
 export type HttpAnswer = ExchangeAnswer;
 
-/** The body parsed as JSON, whatever the content type claims; undefined when it is not JSON. */
-export function answerJson(answer: HttpAnswer): unknown {
-  try {
-    return JSON.parse(answer.text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Answers are acknowledgements or small error documents; anything bigger is not worth reading. */
 const MAX_RESPONSE_BYTES = 1024 * 1024;
 

@@ -3,7 +3,8 @@ import { peerText } from '../http/peerText';
 import type { SecretRedactor } from '../http/redaction';
 import { parseRetryAfter } from '../http/retryAfter';
 import { renewalTime, TokenCache, type CachedToken } from '../http/tokenCache';
-import { answerJson, type HttpExchange } from './httpExchange';
+import { answerJson } from '../http/exchange';
+import type { HttpExchange } from './httpExchange';
 import { IdentityManagerError } from './identityManagerError';
 
 export type IdentityManagerAuth =

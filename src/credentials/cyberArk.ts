@@ -1,8 +1,8 @@
-import { request, Agent } from 'node:https';
 import path from 'node:path';
 import { z } from 'zod';
 import type { CyberArkSettings } from '../config/schema';
 import { readSettingsFile } from '../config/settingsFile';
+import { answerJson, Exchange, ExchangeError, type ExchangeAnswer } from '../http/exchange';
 import { peerText } from '../http/peerText';
 import { SecretRedactor } from '../http/redaction';
 import { certificateFilesIn, loadCertificate } from './certificates';
@@ -59,12 +59,15 @@ export function cyberArkSource(options: CyberArkSourceOptions): SettingsSource {
       if (certificate.privateKeyPem === undefined) {
         throw new CredentialStoreError(name, ['CyberArk.ClientCertificate: the file holds no private key']);
       }
-      const agent = new Agent({
-        cert: certificate.certificatePem,
-        key: certificate.privateKeyPem,
-        ...(options.ca === undefined ? {} : { ca: options.ca }),
+      const exchange = new Exchange({
+        timeoutMs: options.timeoutMs ?? 30_000,
+        maxResponseBytes: MAX_ANSWER_BYTES,
         keepAlive: true,
-        maxSockets: 1,
+        tls: {
+          cert: certificate.certificatePem,
+          key: certificate.privateKeyPem,
+          ...(options.ca === undefined ? {} : { ca: options.ca }),
+        },
       });
       const redactor = new SecretRedactor();
       redactor.set('certificate', settings.ClientCertificate.Password);
@@ -74,16 +77,17 @@ export function cyberArkSource(options: CyberArkSourceOptions): SettingsSource {
         for (const { path: keys, object } of objects) {
           const setting = pathText(keys);
           const origin = `${name}, object ${object}`;
-          const answer = await getAccount(settings, object, agent, options.timeoutMs ?? 30_000).catch(
-            (error: unknown) => error as Error,
-          );
-          if (answer instanceof Error) {
+          let answer: ExchangeAnswer;
+          try {
+            answer = await getAccount(settings, object, exchange);
+          } catch (error) {
+            if (!(error instanceof ExchangeError)) throw error;
             // The provider itself is out of reach: the other objects would fail the same way.
-            problems.push(`${setting} (object ${object}): ${connectionFailure(answer)}`);
+            problems.push(`${setting} (object ${object}): ${connectionFailure(error)}`);
             break;
           }
           if (answer.status === 200) {
-            const account = accountAnswer.safeParse(parseJson(answer.body));
+            const account = accountAnswer.safeParse(answerJson(answer));
             if (account.success) {
               values.push({ path: keys, value: account.data.Content, origin });
               redactor.set(`value:${setting}`, account.data.Content);
@@ -92,7 +96,7 @@ export function cyberArkSource(options: CyberArkSourceOptions): SettingsSource {
             }
             continue;
           }
-          const error = errorAnswer.safeParse(parseJson(answer.body));
+          const error = errorAnswer.safeParse(answerJson(answer));
           const code = error.success ? error.data.ErrorCode : undefined;
           const message = error.success ? peerText(error.data.ErrorMsg, redactor, 300) : undefined;
           problems.push(
@@ -102,7 +106,7 @@ export function cyberArkSource(options: CyberArkSourceOptions): SettingsSource {
           );
         }
       } finally {
-        agent.destroy();
+        exchange.close();
       }
       if (problems.length > 0) throw new CredentialStoreError(name, problems);
       return { source: name, secret: true, values };
@@ -132,65 +136,31 @@ function objectsByPath(file: string, store: string): { path: string[]; object: s
   return objects;
 }
 
-function getAccount(
-  settings: CyberArkSettings,
-  object: string,
-  agent: Agent,
-  timeoutMs: number,
-): Promise<{ status: number; body: string }> {
-  const url = new URL(`${settings.Server.replace(/\/+$/, '')}/AIMWebService/api/Accounts`);
-  url.searchParams.set('AppID', settings.ApplicationId);
-  url.searchParams.set('Safe', settings.Safe);
-  if (settings.Folder !== undefined) url.searchParams.set('Folder', settings.Folder);
-  url.searchParams.set('Object', object);
-  return new Promise((resolve, reject) => {
-    const call = request(
-      url,
-      { method: 'GET', agent, headers: { accept: 'application/json' }, timeout: timeoutMs },
-      (response) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        response.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > MAX_ANSWER_BYTES) {
-            response.destroy(new Error(`the answer is larger than ${MAX_ANSWER_BYTES} bytes`));
-            return;
-          }
-          chunks.push(chunk);
-        });
-        response.on('error', reject);
-        response.on('end', () =>
-          resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
-        );
-      },
-    );
-    call.on('timeout', () =>
-      call.destroy(Object.assign(new Error('no answer in time'), { code: 'ETIMEDOUT' })),
-    );
-    call.on('error', reject);
-    call.end();
+function getAccount(settings: CyberArkSettings, object: string, exchange: Exchange): Promise<ExchangeAnswer> {
+  return exchange.send({
+    method: 'GET',
+    url: `${settings.Server.replace(/\/+$/, '')}/AIMWebService/api/Accounts`,
+    params: {
+      AppID: settings.ApplicationId,
+      Safe: settings.Safe,
+      ...(settings.Folder !== undefined && { Folder: settings.Folder }),
+      Object: object,
+    },
+    headers: { Accept: 'application/json' },
   });
 }
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-function connectionFailure(error: Error): string {
-  const code = (error as NodeJS.ErrnoException).code;
+/** Why the provider gave no answer, from error codes only (the TLS stack's codes name certificate problems). */
+function connectionFailure(error: ExchangeError): string {
+  const { failure } = error;
+  if (failure.kind === 'timeout') return 'the Central Credential Provider did not answer in time';
+  if (failure.kind === 'response-too-large') return `the answer is larger than ${MAX_ANSWER_BYTES} bytes`;
+  const code = failure.kind === 'network' ? (failure.causeCode ?? failure.code) : undefined;
   if (code !== undefined && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)) {
     return `the provider's server certificate is not trusted (${code})`;
   }
-  if (code === 'ECONNRESET' || code === 'EPROTO' || /alert/i.test(error.message)) {
-    return `the provider refused the TLS connection (${code ?? 'TLS alert'}); is the client certificate the one CyberArk expects?`;
+  if (code === 'ECONNRESET' || code === 'EPROTO' || (code !== undefined && /ALERT/.test(code))) {
+    return `the provider refused the TLS connection (${code}); is the client certificate the one CyberArk expects?`;
   }
-  return `the Central Credential Provider cannot be reached (${code ?? clipMessage(error.message)})`;
-}
-
-function clipMessage(message: string): string {
-  return message.replace(/\s+/g, ' ').slice(0, 200);
+  return `the Central Credential Provider cannot be reached (${code ?? failure.kind})`;
 }

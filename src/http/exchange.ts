@@ -9,6 +9,8 @@ export interface ExchangeOptions {
   readonly maxRequestBytes?: number;
   /** Keeps connections open between calls; {@link Exchange.close} drops them. */
   readonly keepAlive?: boolean;
+  /** Mutual TLS: the client certificate and key (PEM) presented to https servers, and extra trusted CAs. */
+  readonly tls?: { readonly cert: string; readonly key: string; readonly ca?: string };
 }
 
 export interface ExchangeRequest {
@@ -56,10 +58,13 @@ export class Exchange {
   private readonly agents: readonly (HttpAgent | HttpsAgent)[];
 
   constructor(private readonly options: ExchangeOptions) {
-    const agents =
-      options.keepAlive === true
-        ? { httpAgent: new HttpAgent({ keepAlive: true }), httpsAgent: new HttpsAgent({ keepAlive: true }) }
-        : {};
+    const keepAlive = options.keepAlive === true;
+    const agents = {
+      ...(keepAlive && { httpAgent: new HttpAgent({ keepAlive }) }),
+      ...((keepAlive || options.tls !== undefined) && {
+        httpsAgent: new HttpsAgent({ keepAlive, ...options.tls }),
+      }),
+    };
     this.agents = Object.values(agents);
     this.http = axios.create({
       timeout: options.timeoutMs,
@@ -105,6 +110,15 @@ export class Exchange {
   /** Drops kept-alive connections, so that a closed adapter does not hold the process open. */
   close(): void {
     for (const agent of this.agents) agent.destroy();
+  }
+}
+
+/** The body parsed as JSON, whatever the content type claims; undefined when it is not JSON. */
+export function answerJson(answer: ExchangeAnswer): unknown {
+  try {
+    return JSON.parse(answer.text) as unknown;
+  } catch {
+    return undefined;
   }
 }
 
