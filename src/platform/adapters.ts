@@ -49,7 +49,10 @@ function storedCredentials(
 ): ServiceNowCredentials {
   return {
     kind: 'stored',
-    current: () => credentialsOf(new Map(Object.entries(live.current().Connections)).get(id) ?? connection),
+    current: () => {
+      const connections = live.current().Connections;
+      return credentialsOf(Object.hasOwn(connections, id) ? (connections[id] ?? connection) : connection);
+    },
     canReread: () => live.canReread(),
     reread: () => live.reread(),
   };

@@ -12,7 +12,7 @@ import {
 } from './ticketCreation';
 import { cancellationValues, ticketRead, toTicketSnapshot, type TicketSnapshot } from './tickets';
 import { HttpTransport } from './transport';
-import { setUserPassword } from './users';
+import { findUserByName, setUserPassword } from './users';
 import type { PasswordSetUser, PasswordUser } from '../contract/passwordReset';
 
 export interface ServiceNowClientOptions {
@@ -30,8 +30,6 @@ export type NoteKind = 'work_notes' | 'comments';
 
 /** Keeps `sys_idIN...` URLs well under common 8 KB URL limits. */
 const STATUS_BATCH = 100;
-/** `user_name` is unique on a sane instance; a few rows leave room to report the insane one clearly. */
-const MAX_USERS_PER_NAME = 10;
 
 export type { CreateTicketRequest, CreatedTicket } from './ticketCreation';
 
@@ -221,25 +219,7 @@ export class ServiceNowClient {
 
   /** A user by `user_name` (case-insensitive, as ServiceNow compares it), or undefined. */
   async findUser(userName: string, options: ReadOptions = {}): Promise<Row | undefined> {
-    const rows = await this.api.list(
-      'sys_user',
-      this.api.query('sys_user', 'find').where('user_name', '=', userName),
-      MAX_USERS_PER_NAME,
-      {
-        ...options,
-        fields: options.fields === undefined ? undefined : unique([...options.fields, 'user_name']),
-      },
-    );
-    const matches = rows.filter((row) => row.user_name?.toLowerCase() === userName.toLowerCase());
-    if (matches.length > 1) {
-      throw new ServiceNowError({
-        kind: 'mismatch',
-        operation: 'find',
-        table: 'sys_user',
-        reason: 'several users have this user name',
-      });
-    }
-    return matches[0];
+    return findUserByName(this.api, userName, options);
   }
 
   /**
@@ -253,11 +233,6 @@ export class ServiceNowClient {
     options: CallOptions = {},
   ): Promise<PasswordSetUser> {
     return setUserPassword(this.api, this.redactor, user, password, options);
-  }
-
-  /** {@link setUserPassword} by sys_id. */
-  async setPassword(userSysId: string, password: string, options: CallOptions = {}): Promise<void> {
-    await this.setUserPassword({ sysId: userSysId }, password, options);
   }
 
   private withKeyFields(options: ReadOptions, keys: readonly string[]): ReadOptions {

@@ -20,6 +20,36 @@ import type { CallOptions, ReadOptions, Row, TableApi } from './tableApi';
 const USER_FIELDS = ['sys_id', 'user_name'] as const;
 /** `user_name` is unique on a sane instance; a few rows leave room to report the insane one clearly. */
 const MAX_USERS_PER_NAME = 10;
+
+/**
+ * The user whose user_name is `userName` (ServiceNow compares them without regard to case; a row that does not
+ * match is not this user), or undefined; a `mismatch` ServiceNowError when several users share it.
+ */
+export async function findUserByName(
+  api: TableApi,
+  userName: string,
+  options: ReadOptions = {},
+): Promise<Row | undefined> {
+  const rows = await api.list(
+    'sys_user',
+    api.query('sys_user', 'find').where('user_name', '=', userName),
+    MAX_USERS_PER_NAME,
+    {
+      ...options,
+      fields: options.fields === undefined ? undefined : [...new Set([...options.fields, 'user_name'])],
+    },
+  );
+  const matches = rows.filter((row) => row.user_name?.toLowerCase() === userName.toLowerCase());
+  if (matches.length > 1) {
+    throw new ServiceNowError({
+      kind: 'mismatch',
+      operation: 'find',
+      table: 'sys_user',
+      reason: `several users have the user_name ${clip(userName, MAX_FIELD_LENGTH)}`,
+    });
+  }
+  return matches[0];
+}
 /** Names each reset's redaction slot, so that concurrent resets on one client never forget each other's. */
 let resets = 0;
 
@@ -71,23 +101,7 @@ async function findUser(api: TableApi, user: PasswordUser, options: CallOptions)
       row = await api.get('sys_user', user.sysId, read);
       if (row.sys_id !== user.sysId) row = undefined;
     } else {
-      const rows = await api.list(
-        'sys_user',
-        api.query('sys_user', 'find').where('user_name', '=', user.userName),
-        MAX_USERS_PER_NAME,
-        read,
-      );
-      // ServiceNow compares user names without regard to case; a row that does not match is not this user.
-      const matches = rows.filter((found) => found.user_name?.toLowerCase() === user.userName.toLowerCase());
-      if (matches.length > 1) {
-        throw new ServiceNowError({
-          kind: 'mismatch',
-          operation: 'find',
-          table: 'sys_user',
-          reason: `several users have the user_name ${clip(user.userName, MAX_FIELD_LENGTH)}`,
-        });
-      }
-      row = matches[0];
+      row = await findUserByName(api, user.userName, read);
     }
   } catch (error) {
     if (error instanceof ServiceNowError && error.status === 404) throw unknownUser(user);

@@ -317,7 +317,7 @@ describe('ServiceNow client with Basic auth', () => {
     });
     const found = await client().findUser('JDOE.PW');
     assert.equal(found?.sys_id, user.sys_id);
-    await client().setPassword(user.sys_id ?? '', 'New-Pa55word-For-Jane');
+    await client().setUserPassword({ sysId: user.sys_id ?? '' }, 'New-Pa55word-For-Jane');
 
     const asJane = new ServiceNowClient({
       tableApiUrl: fixture.sim.tableApiUrl,
