@@ -65,16 +65,37 @@ export interface ResetPasswordOutcome {
   readonly result?: PasswordResetResult;
 }
 
-/** `password-reset:<connection>:<sys_id or user_name>:<request id>`. */
-export function passwordResetWorkflowId(connection: string, user: PasswordUser, requestId: string): string {
-  const who = 'sysId' in user ? user.sysId : user.userName;
-  return `password-reset:${connection}:${who}:${requestId}`;
+/** Digest characters in an id: enough to tell users apart, short enough to read. */
+const USER_DIGEST_LENGTH = 16;
+
+/**
+ * `password-reset:<connection>:<user digest>:<request id>`. Workflow ids are stored and listed in clear, so the
+ * user is named by a digest under the client's active payload key (see keyedDigest), never by sys_id or name:
+ * the same request for the same user finds its run, and a request id reused for another user starts another.
+ */
+export function passwordResetWorkflowId(
+  connection: string,
+  user: PasswordUser,
+  requestId: string,
+  codec: AesGcmPayloadCodec,
+): string {
+  const who = 'sysId' in user ? `sys_id:${user.sysId}` : `user_name:${user.userName.toLowerCase()}`;
+  const digest = codec.digest('snow-ticket password reset user', who);
+  if (digest === undefined) throw new UnencryptedClientError();
+  return `password-reset:${connection}:${digest.slice(0, USER_DIGEST_LENGTH)}:${requestId}`;
+}
+
+/** The connector's codec when this client seals every payload it writes with it; undefined otherwise. */
+function encryptingCodec(client: Client): AesGcmPayloadCodec | undefined {
+  const codecs = client.options.dataConverter.payloadCodecs ?? [];
+  return codecs.find(
+    (codec): codec is AesGcmPayloadCodec => codec instanceof AesGcmPayloadCodec && codec.options.encrypt,
+  );
 }
 
 /** Whether every payload this client writes is sealed by the connector's codec. */
 export function encryptsPayloads(client: Client): boolean {
-  const codecs = client.options.dataConverter.payloadCodecs ?? [];
-  return codecs.some((codec) => codec instanceof AesGcmPayloadCodec && codec.options.encrypt);
+  return encryptingCodec(client) !== undefined;
 }
 
 /**
@@ -89,11 +110,17 @@ export async function resetPassword(
   value: unknown,
   options: ResetPasswordOptions,
 ): Promise<ResetPasswordOutcome> {
-  if (!encryptsPayloads(client)) throw new UnencryptedClientError();
+  const codec = encryptingCodec(client);
+  if (codec === undefined) throw new UnencryptedClientError();
   const checked = checkPasswordResetInput(value);
   if (!checked.ok) throw new InvalidPasswordResetError(checked.problems);
   const input: PasswordResetInput = checked.input;
-  const workflowId = passwordResetWorkflowId(input.connection, input.user, options.requestId ?? randomUUID());
+  const workflowId = passwordResetWorkflowId(
+    input.connection,
+    input.user,
+    options.requestId ?? randomUUID(),
+    codec,
+  );
   let handle: WorkflowHandle<typeof passwordResetWorkflow>;
   let started = true;
   try {

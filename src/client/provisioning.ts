@@ -1,4 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
@@ -12,6 +12,7 @@ import { PROVISIONING_WORKFLOW_TYPE, passwordTaskQueue } from '../contract/names
 import { parseProvisioningInput, type ProvisioningInput } from '../contract/order';
 import type { provisioningWorkflow } from '../workflows';
 import { cancelUpdate, statusQuery } from '../contract/messages';
+import { keyedDigest } from '../codec/keyring';
 import { visibilityLiteral } from './visibility';
 import { carriesPassword, type PasswordMapping } from '../provisioning/orderPassword';
 import { encryptsPayloads } from './passwordReset';
@@ -72,8 +73,7 @@ export function orderWorkflowId(
 
 /** HMAC-SHA256 under a key derived from the payload key (never the payload key itself), hex. */
 function passwordHmac(value: unknown, key: Buffer): string {
-  const derived = createHmac('sha256', key).update('snow-ticket order password digest').digest();
-  return createHmac('sha256', derived).update(canonicalJson(value)).digest('hex');
+  return keyedDigest(key, 'snow-ticket order password digest', canonicalJson(value));
 }
 
 /**

@@ -1,3 +1,5 @@
+import { createHmac } from 'node:crypto';
+
 /**
  * The AES-256 keys that protect workflow payloads, by id. Every encrypted payload names the id of the key that
  * sealed it, so a new key can become active while the old ones stay here to open older histories.
@@ -35,4 +37,14 @@ export class Keyring {
   get ids(): readonly string[] {
     return [...this.keys.keys()];
   }
+}
+
+/**
+ * A digest of `text` that only holders of `key` can compute or check: HMAC-SHA256 (hex) under a key derived from
+ * `key` for `purpose`, so the payload key itself never signs anything. For values that must be told apart in
+ * ids stored in clear (a password, a user) without revealing them, not even to a guess checked against a plain hash.
+ */
+export function keyedDigest(key: Buffer, purpose: string, text: string): string {
+  const derived = createHmac('sha256', key).update(purpose).digest();
+  return createHmac('sha256', derived).update(text).digest('hex');
 }

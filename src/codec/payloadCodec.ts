@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { METADATA_ENCODING_KEY, type Payload, type PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import type { Keyring } from './keyring';
+import { keyedDigest, type Keyring } from './keyring';
 
 /**
  * The connector's payload format, documented in the README for clients that do not run our code (Identity
@@ -53,6 +53,12 @@ export class AesGcmPayloadCodec implements PayloadCodec {
     if (options.encrypt && keyring.active() === undefined) {
       throw new Error('an encrypting payload codec needs an active key');
     }
+  }
+
+  /** {@link keyedDigest} under the active key; undefined when none is active. */
+  digest(purpose: string, text: string): string | undefined {
+    const active = this.keyring.active();
+    return active === undefined ? undefined : keyedDigest(active.key, purpose, text);
   }
 
   encode(payloads: Payload[]): Promise<Payload[]> {

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { Keyring } from '../../src/codec/keyring';
+import { AesGcmPayloadCodec } from '../../src/codec/payloadCodec';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { canonicalJson, orderWorkflowId } from '../../src/client/provisioning';
@@ -44,15 +46,20 @@ describe('workflow ids of orders that carry a password', () => {
     assert.match(withKey, /^Main:77:modified:[0-9a-f]{12}$/);
   });
 
-  test('password reset ids name the connection, the user and the request', () => {
-    assert.equal(
-      passwordResetWorkflowId('Main', { userName: 'jdoe' }, 'r-1'),
-      'password-reset:Main:jdoe:r-1',
-    );
-    assert.equal(
-      passwordResetWorkflowId('Main', { sysId: 'a'.repeat(32) }, 'r-2'),
-      `password-reset:Main:${'a'.repeat(32)}:r-2`,
-    );
+  test('password reset ids name the connection and the request; the user only by a keyed digest', () => {
+    const keyring = (key: Buffer) => new Keyring([{ id: 'k1', key }], 'k1');
+    const codec = new AesGcmPayloadCodec(keyring(Buffer.alloc(32, 7)), { encrypt: true });
+    const byName = passwordResetWorkflowId('Main', { userName: 'jdoe' }, 'r-1', codec);
+    assert.match(byName, /^password-reset:Main:[0-9a-f]{16}:r-1$/);
+    assert.ok(!byName.includes('jdoe'));
+    assert.equal(passwordResetWorkflowId('Main', { userName: 'JDoe' }, 'r-1', codec), byName);
+    assert.notEqual(passwordResetWorkflowId('Main', { userName: 'asmith' }, 'r-1', codec), byName);
+    const sysId = 'a'.repeat(32);
+    assert.ok(!passwordResetWorkflowId('Main', { sysId }, 'r-2', codec).includes(sysId));
+    const plain = createHash('sha256').update('user_name:jdoe').digest('hex').slice(0, 16);
+    assert.ok(!byName.includes(plain), 'not a plain hash that a guess could check');
+    const otherKey = new AesGcmPayloadCodec(keyring(Buffer.alloc(32, 8)), { encrypt: true });
+    assert.notEqual(passwordResetWorkflowId('Main', { userName: 'jdoe' }, 'r-1', otherKey), byName);
   });
 });
 

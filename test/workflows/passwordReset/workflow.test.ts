@@ -82,7 +82,7 @@ describe('password reset workflow (time-skipping server, simulator over HTTP)', 
       userName: 'pw.alice',
       passwordNeedsReset: true,
     });
-    assert.match(first.workflowId, /^password-reset:Sim:pw\.alice:[0-9a-f-]{36}$/);
+    assert.match(first.workflowId, /^password-reset:Sim:[0-9a-f]{16}:[0-9a-f-]{36}$/);
     const row = await userRow(sysId);
     assert.equal(row.password_needs_reset, 'true');
     assert.equal(row.user_password, '', 'never read back');
@@ -103,6 +103,19 @@ describe('password reset workflow (time-skipping server, simulator over HTTP)', 
     assert.equal(second.workflowId, first.workflowId);
     assert.equal(second.started, false);
     assert.equal(await passwordWorks(sysId, 'pw.same', PASSWORD), true);
+  });
+
+  test('a request id used for another user starts a reset of that user', async () => {
+    const sysId = await newUser('pw.first');
+    const otherSysId = await newUser('pw.second');
+    const first = await reset({ connection: CONNECTION, user: { sysId }, password: PASSWORD }, 'req-8');
+    const other = await reset(
+      { connection: CONNECTION, user: { sysId: otherSysId }, password: OTHER_PASSWORD },
+      'req-8',
+    );
+    assert.notEqual(other.workflowId, first.workflowId);
+    assert.equal(other.started, true);
+    assert.equal(await passwordWorks(otherSysId, 'pw.second', OTHER_PASSWORD), true);
   });
 
   test('an unknown user is a non-retryable UnknownUser failure', async () => {
