@@ -22,7 +22,7 @@ export class HistoryKeysMissingError extends Error {
   ) {
     super(
       `${what} holds payloads encrypted with ${missing.map((id) => `key "${id}"`).join(', ')}, which ` +
-        `${missing.length === 1 ? 'is' : 'are'} not configured here (TicketConnector.Encryption.Keys has ` +
+        `${missing.length === 1 ? 'is' : 'are'} not configured here (TicketConnector.Encryption.Keys and PasswordKeys hold ` +
         `${known.length === 0 ? 'no keys' : known.map((id) => `"${id}"`).join(', ')}). Give this command the ` +
         'keys the workers use (settings file, environment or credential store) to read it.',
     );

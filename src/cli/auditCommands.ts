@@ -24,6 +24,7 @@ import type { Keyring } from '../codec/keyring';
 import { PayloadDecryptionError } from '../codec/payloadCodec';
 import { payloadKeyring } from '../platform/encryption';
 import { withLocalStackKey } from '../stack/localEncryption';
+import type { SettingsFile } from '../config/schema';
 import { usageErrorsExit2, wholeNumber } from './cliOutput';
 import { CliError } from './errors';
 import { loadCliConfig } from './loadCliConfig';
@@ -38,10 +39,21 @@ function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
+/**
+ * The command's settings, read on first use and then kept: reading them asks every credential store, and a
+ * command may need them twice (a client, then the keys of what it read), or not at all (plain history files).
+ */
+function settingsOnce(command: Command): () => Promise<SettingsFile> {
+  let loaded: Promise<SettingsFile> | undefined;
+  return () => (loaded ??= loadCliConfig(command).then(({ settings }) => settings));
+}
+
 /** Runs `work` with a client of the configured Temporal cluster, closing the connection after. */
-async function withClient<T>(command: Command, work: (client: Client) => Promise<T>): Promise<T> {
-  const { settings } = await loadCliConfig(command);
-  return withTemporal(settings, async ({ client }) => {
+async function withClient<T>(
+  settingsOf: () => Promise<SettingsFile>,
+  work: (client: Client) => Promise<T>,
+): Promise<T> {
+  return withTemporal(await settingsOf(), async ({ client }) => {
     try {
       return await work(client);
     } catch (error) {
@@ -73,10 +85,12 @@ function filesOfDir(dir: string): string[] {
  * The payload keys of the settings, to open encrypted histories (server or file alike); undefined when no run
  * is encrypted, so that reading plain history files needs no settings at all.
  */
-async function keyringFor(runs: readonly RunHistory[], command: Command): Promise<Keyring | undefined> {
+async function keyringFor(
+  runs: readonly RunHistory[],
+  settingsOf: () => Promise<SettingsFile>,
+): Promise<Keyring | undefined> {
   if (runs.every((run) => encryptionKeyIds(run.history).length === 0)) return undefined;
-  const { settings } = await loadCliConfig(command);
-  return payloadKeyring(withLocalStackKey(settings).TicketConnector.Encryption);
+  return payloadKeyring(withLocalStackKey(await settingsOf()).TicketConnector.Encryption);
 }
 
 function runName(run: RunHistory): string {
@@ -85,8 +99,11 @@ function runName(run: RunHistory): string {
 }
 
 /** Encrypted payloads opened with the configured keys; a missing or wrong key is an operator-ready error. */
-async function openRuns(runs: readonly RunHistory[], command: Command): Promise<RunHistory[]> {
-  const keyring = await keyringFor(runs, command);
+async function openRuns(
+  runs: readonly RunHistory[],
+  settingsOf: () => Promise<SettingsFile>,
+): Promise<RunHistory[]> {
+  const keyring = await keyringFor(runs, settingsOf);
   if (keyring === undefined) return [...runs];
   try {
     for (const run of runs) await openHistory(run.history, keyring, runName(run));
@@ -189,13 +206,14 @@ Examples:
           2,
         );
       }
+      const settingsOf = settingsOnce(command);
       const runs =
         workflowId === undefined
           ? inRunOrder(loadFiles(files))
-          : await withClient(command, (client) =>
+          : await withClient(settingsOf, (client) =>
               fetchRunHistories(client, workflowId, { runId: options.runId }),
             );
-      const timeline = buildTimeline(await openRuns(runs, command));
+      const timeline = buildTimeline(await openRuns(runs, settingsOf));
       const text = options.json
         ? `${JSON.stringify(timeline, null, 2)}\n`
         : renderTimeline(timeline, { collapseChecksFrom: options.allChecks ? 0 : undefined });
@@ -238,9 +256,10 @@ Examples:
       const ids = options.workflowId ?? [];
       const query = options.query ?? (ids.length === 0 && files.length === 0 ? ALL_ORDERS_QUERY : undefined);
       const histories = loadFiles(files);
+      const settingsOf = settingsOnce(command);
       let limitReached = false;
       if (ids.length > 0 || query !== undefined) {
-        await withClient(command, async (client) => {
+        await withClient(settingsOf, async (client) => {
           for (const id of ids) histories.push(...(await fetchRunHistories(client, id)));
           if (query === undefined) return;
           const matching = await fetchMatchingHistories(client, query, options.limit);
@@ -252,7 +271,7 @@ Examples:
         console.log(`No history to replay${query === undefined ? '' : ` (nothing matches ${query})`}.`);
         return;
       }
-      const keyring = await keyringFor(histories, command);
+      const keyring = await keyringFor(histories, settingsOf);
       if (keyring !== undefined) checkKeys(histories, keyring);
       quietWorkerLogs();
       const outcomes = await replayHistories(histories, {

@@ -22,7 +22,7 @@ export class PayloadKeyMissingError extends Error {
   ) {
     super(
       `A payload is encrypted with key "${keyId}", which is not configured here ` +
-        `(TicketConnector.Encryption.Keys has ${known.length === 0 ? 'no keys' : known.map((id) => `"${id}"`).join(', ')}). ` +
+        `(TicketConnector.Encryption.Keys and PasswordKeys hold ${known.length === 0 ? 'no keys' : known.map((id) => `"${id}"`).join(', ')}). ` +
         `Give this command or worker the same keys as the workers that wrote it.`,
     );
     this.name = 'PayloadKeyMissingError';
