@@ -23,12 +23,11 @@ import { connectorDataConverter } from '../codec/dataConverters';
 import type { Keyring } from '../codec/keyring';
 import { PayloadDecryptionError } from '../codec/payloadCodec';
 import { payloadKeyring } from '../platform/encryption';
-import { withLocalStackKey } from '../stack/localEncryption';
 import type { SettingsFile } from '../config/schema';
 import { usageErrorsExit2, wholeNumber } from './cliOutput';
 import { CliError } from './errors';
 import { loadCliConfig } from './loadCliConfig';
-import { withTemporal } from './temporalClient';
+import { cliEncryption, withTemporal } from './temporalClient';
 
 /** `snow-ticket audit` and `snow-ticket replay`: what a provisioning order did, and whether the code still fits. */
 
@@ -90,7 +89,7 @@ async function keyringFor(
   settingsOf: () => Promise<SettingsFile>,
 ): Promise<Keyring | undefined> {
   if (runs.every((run) => encryptionKeyIds(run.history).length === 0)) return undefined;
-  return payloadKeyring(withLocalStackKey(await settingsOf()).TicketConnector.Encryption);
+  return payloadKeyring(cliEncryption(await settingsOf()));
 }
 
 function runName(run: RunHistory): string {

@@ -5,7 +5,7 @@ import {
   type TemporalSession,
 } from '../client/session';
 import { NotAnOrderError } from '../client/orderStatus';
-import type { SettingsFile } from '../config/schema';
+import type { EncryptionSettings, SettingsFile } from '../config/schema';
 import { resolveTemporalTarget, type TemporalTarget } from '../config/temporalConnection';
 import { EncryptionUnavailableError } from '../codec/dataConverters';
 import { payloadKeyErrorIn } from '../codec/keyErrors';
@@ -20,6 +20,14 @@ export interface CliSessionOptions {
 }
 
 /**
+ * The payload keys a command uses: the settings', else (without keys of its own) those of the local stack
+ * (`npm start`) kept in its data folder, so that commands read and write what its worker does.
+ */
+export function cliEncryption(settings: SettingsFile): EncryptionSettings {
+  return withLocalStackKey(settings).TicketConnector.Encryption;
+}
+
+/**
  * A Temporal session for one CLI command, connected the way the worker connects (see resolveTemporalTarget) and
  * with the worker's payload codec; connection failures and the errors any command may meet become CliErrors.
  */
@@ -28,8 +36,7 @@ export async function openTemporal(
   options: CliSessionOptions = {},
 ): Promise<TemporalSession> {
   try {
-    // Without keys of its own, a command uses those of the local stack (`npm start`) in its data folder.
-    const encryption = withLocalStackKey(settings).TicketConnector.Encryption;
+    const encryption = cliEncryption(settings);
     const dataConverter = options.passwords
       ? passwordsDataConverter(encryption)
       : ordersDataConverter(encryption);

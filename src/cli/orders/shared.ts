@@ -10,7 +10,7 @@ import type { ProvisioningInput } from '../../contract/order';
 import type { ProvisioningResult } from '../../contract/provisioning';
 import { plural } from '../cliOutput';
 import { CliError } from '../errors';
-import { cliErrorOf } from '../temporalClient';
+import { cliEncryption, cliErrorOf } from '../temporalClient';
 
 /** What the order commands share: reading and describing orders, printing starts and outcomes. */
 
@@ -89,7 +89,7 @@ export function startedLines(input: ProvisioningInput, started: StartedOrder, in
  * same connection that always encrypts; without an active key there is no such client, and they are refused.
  */
 export function passwordRouting(settings: SettingsFile, session: TemporalSession): PasswordRouting {
-  const encryption = settings.TicketConnector.Encryption;
+  const encryption = cliEncryption(settings);
   const active = passwordKeyring(encryption).active();
   const mappings = resourceTypeMappings(settings);
   if (active === undefined) return { mappings };
