@@ -28,7 +28,7 @@ import { isSysId, TICKET_TABLES } from '../servicenow/tables';
 import type { TicketSnapshot } from '../servicenow/tickets';
 import { asActivity, asMustHappenActivity } from './failures';
 import { PasswordFailureTypes } from '../contract/passwordReset';
-import { PASSWORD_TASK_QUEUE_SUFFIX } from '../contract/names';
+import { passwordTaskQueue } from '../contract/names';
 import { carriesPassword } from '../provisioning/orderPassword';
 import type { ResourceTypeMapping } from '../provisioning/ticketContent';
 import { heartbeating } from './heartbeat';
@@ -107,7 +107,7 @@ function refusePassword(
     type: PasswordFailureTypes.wrongTaskQueue,
     message:
       `Resource type "${resourceType}": the order carries a password (Changes.${mapping.Password?.Attribute}), ` +
-      `which never goes into a ticket: start it on "${queue}${PASSWORD_TASK_QUEUE_SUFFIX}" (snow-ticket does when ` +
+      `which never goes into a ticket: start it on "${passwordTaskQueue(queue)}" (snow-ticket does when ` +
       'a payload key is active). Nothing was sent to ServiceNow',
     nonRetryable: true,
   });

@@ -71,19 +71,19 @@ export function orderWorkflowId(
   return `${connection.slice(0, 40)}:${digest(order.AssignedResourceTypeId, 16)}:${change}:${content}`;
 }
 
-/** HMAC-SHA256 under a key derived from the payload key (never the payload key itself), hex. */
+/** HMAC-SHA256 under a key derived from the password key (never the key itself), hex. */
 function passwordHmac(value: unknown, key: Buffer): string {
   return keyedDigest(key, 'snow-ticket order password digest', canonicalJson(value));
 }
 
 /**
  * How orders that carry a password reach the password task queue: the mappings' `Password` settings, and a
- * client whose data converter always encrypts with the active payload key (undefined when no key is active).
+ * client whose data converter always encrypts with the active password key (undefined when no key is active).
  */
 export interface PasswordRouting {
   readonly mappings: ReadonlyMap<string, { readonly Password?: PasswordMapping }>;
   readonly client?: Client;
-  /** The active payload key: the workflow id's digest of a password is an HMAC under a key derived from it. */
+  /** The active password key: the workflow id's digest of a password is an HMAC under a key derived from it. */
   readonly key?: Buffer;
 }
 
@@ -92,8 +92,8 @@ export class PasswordOrderUnencryptedError extends Error {
   constructor(resourceType: string, attribute: string) {
     super(
       `The order of resource type "${resourceType}" carries a password (Changes.${attribute}), which travels only ` +
-        'encrypted, on the password task queue: set TicketConnector.Encryption.Keys and ActiveKey (README, ' +
-        '"Encrypted payloads"). Nothing was started',
+        'encrypted, on the password task queue: set an active key, TicketConnector.Encryption.ActivePasswordKey ' +
+        '(or ActiveKey) (README, "Encrypted payloads"). Nothing was started',
     );
     this.name = 'PasswordOrderUnencryptedError';
   }

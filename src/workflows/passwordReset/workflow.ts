@@ -5,7 +5,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { isPasswordTaskQueue, PASSWORD_TASK_QUEUE_SUFFIX } from '../../contract/names';
+import { isPasswordTaskQueue, PASSWORD_TASK_QUEUE_SUFFIX, passwordTaskQueue } from '../../contract/names';
 import {
   checkPasswordResetInput,
   describePasswordUser,
@@ -28,7 +28,7 @@ export async function passwordResetWorkflow(input: unknown): Promise<PasswordRes
       type: PasswordFailureTypes.wrongTaskQueue,
       message:
         `A password reset must run on a password task queue (a name ending in "${PASSWORD_TASK_QUEUE_SUFFIX}", ` +
-        `whose workers encrypt it), not on "${taskQueue}": start it on "${taskQueue}${PASSWORD_TASK_QUEUE_SUFFIX}". ` +
+        `whose workers encrypt it), not on "${taskQueue}": start it on "${passwordTaskQueue(taskQueue)}". ` +
         'Nothing was sent to ServiceNow.',
       nonRetryable: true,
     });
