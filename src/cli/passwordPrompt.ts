@@ -1,18 +1,12 @@
-import { readFile } from 'node:fs/promises';
 import { MAX_PASSWORD_LENGTH } from '../contract/passwordReset';
-import { messageOf } from '../client/session';
 import { CliError } from './errors';
+import { secretFromFile, secretFromStdin } from './secretInput';
 
 /**
  * Where `password reset` gets the new password: never from the command line (argv is visible to every user of
  * the host and lands in shell histories), but from a file, from standard input, or typed at a prompt that does
  * not echo.
  */
-
-/** One trailing line break is the file's or the pipe's, not the password's. */
-function withoutLineBreak(text: string): string {
-  return text.replace(/\r?\n$/, '');
-}
 
 function checked(password: string, source: string): string {
   if (password === '') throw new CliError(`No password in ${source}: it is empty`, 2);
@@ -23,32 +17,12 @@ function checked(password: string, source: string): string {
 }
 
 export async function passwordFromFile(file: string): Promise<string> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    // The path and the reason only: the error of a read that failed has no content.
-    throw new CliError(`Cannot read the password file ${file}: ${messageOf(error)}`, 2);
-  }
-  return checked(withoutLineBreak(text), `the file ${file}`);
+  return checked(await secretFromFile(file, 'the password file'), `the file ${file}`);
 }
 
 export async function passwordFromStdin(stdin: NodeJS.ReadStream = process.stdin): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of stdin) {
-    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
-    size += buffer.length;
-    // Bounded: a password, not a file piped by mistake.
-    if (size > MAX_PASSWORD_LENGTH * 4 + 2) {
-      throw new CliError(
-        `The password on standard input is longer than ${MAX_PASSWORD_LENGTH} characters`,
-        2,
-      );
-    }
-    chunks.push(buffer);
-  }
-  return checked(withoutLineBreak(Buffer.concat(chunks).toString('utf8')), 'standard input');
+  // A UTF-8 character takes up to 4 bytes; the bound is checked again in characters.
+  return checked(await secretFromStdin(MAX_PASSWORD_LENGTH * 4 + 2, 'The password', stdin), 'standard input');
 }
 
 /** Reads one line from a terminal without echoing it; Ctrl-C aborts (exit 130). */

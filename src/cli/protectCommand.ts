@@ -1,16 +1,19 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError, resolveConfigPath } from '../config/load';
-import { encryptionCertificateSchema } from '../config/schema';
 import { readSettingsFile } from '../config/settingsFile';
-import { certificateFilesIn, loadCertificate, type LoadedCertificate } from '../credentials/certificates';
+import { loadCertificate, type LoadedCertificate } from '../credentials/certificates';
 import { encryptValue } from '../credentials/envelope';
-import { environmentValues } from '../credentials/environment';
-import { mergeLayers, treeLayer } from '../credentials/layers';
+import { environmentLayer } from '../credentials/environment';
+import { treeLayer } from '../credentials/layers';
+import { settingsCertificate } from '../credentials/resolve';
 import { parseSettingPath, protectTree } from '../credentials/protect';
-import { getPath } from '../credentials/settingsTree';
 import { CliError } from './errors';
+import { secretFromFile, secretFromStdin } from './secretInput';
+
+/** A setting's value, not a file piped by mistake. */
+const MAX_VALUE_BYTES = 64 * 1024;
 
 interface ProtectOptions {
   setting?: string;
@@ -57,7 +60,7 @@ export function registerProtectCommand(program: Command): void {
           2,
         );
       }
-      const certificate = encryptionCertificate(options, command);
+      const certificate = await encryptionCertificate(options, command);
       if (options.setting !== undefined) {
         const setting = parseSettingPath(options.setting);
         if (setting === undefined)
@@ -65,9 +68,10 @@ export function registerProtectCommand(program: Command): void {
             `--setting: '${options.setting}' is not a setting path such as Connections.Main.Password`,
             2,
           );
-        const value = stripNewline(
-          options.valueFile === undefined ? await readStdin() : readText(options.valueFile, '--value-file'),
-        );
+        const value =
+          options.valueFile === undefined
+            ? await secretFromStdin(MAX_VALUE_BYTES, 'The value')
+            : await secretFromFile(options.valueFile, 'the --value-file');
         if (value === '') throw new CliError('The value is empty: nothing to encrypt.', 2);
         console.log(encryptValue(value, setting.join('.'), certificate));
         return;
@@ -99,34 +103,34 @@ function protectFile(options: ProtectOptions, certificate: LoadedCertificate): v
 }
 
 /** `--certificate`, else the settings' EncryptionCertificate (from the file and the environment only). */
-function encryptionCertificate(options: ProtectOptions, command: Command): LoadedCertificate {
+async function encryptionCertificate(options: ProtectOptions, command: Command): Promise<LoadedCertificate> {
   if (options.certificate !== undefined) {
     const password =
       options.certificatePasswordFile === undefined
         ? undefined
-        : stripNewline(readText(options.certificatePasswordFile, '--certificate-password-file'));
+        : await secretFromFile(options.certificatePasswordFile, 'the --certificate-password-file');
     return configured(() =>
       loadCertificate({ File: path.resolve(options.certificate ?? ''), Password: password }, '--certificate'),
     );
   }
   const { config } = command.optsWithGlobals<{ config?: string }>();
   const file = resolveConfigPath(config, process.env);
-  const tree = configured(() =>
-    mergeLayers([
+  // Relative to the settings file, as the worker reads it.
+  const certificate = configured(() =>
+    settingsCertificate(
       treeLayer(file === undefined ? {} : readSettingsFile(file), 'file'),
-      { source: 'environment', secret: false, values: environmentValues(process.env) },
-    ]),
-  ).tree;
-  const section = encryptionCertificateSchema.safeParse(getPath(tree, ['EncryptionCertificate']));
-  if (!section.success) {
+      environmentLayer(process.env),
+      file === undefined ? process.cwd() : path.dirname(file),
+      file ?? 'embedded defaults',
+    ),
+  );
+  if (certificate === undefined) {
     throw new CliError(
       `No certificate: give --certificate <file>, or set EncryptionCertificate.File in ${file ?? 'the settings'}.`,
       2,
     );
   }
-  // Relative to the settings file, as the worker reads it.
-  const base = file === undefined ? process.cwd() : path.dirname(file);
-  return configured(() => loadCertificate(certificateFilesIn(section.data, base), 'EncryptionCertificate'));
+  return certificate;
 }
 
 function configured<T>(work: () => T): T {
@@ -136,24 +140,4 @@ function configured<T>(work: () => T): T {
     if (error instanceof ConfigError) throw new CliError(error.message, 2);
     throw error;
   }
-}
-
-function readText(file: string, option: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new CliError(`${option}: ${file} cannot be read (${(error as NodeJS.ErrnoException).code})`, 2);
-  }
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin)
-    chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-/** What `echo` or an editor adds; the value itself may end with other whitespace. */
-function stripNewline(text: string): string {
-  return text.replace(/\r?\n$/, '');
 }

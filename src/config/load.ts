@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { environmentValues } from '../credentials/environment';
+import { environmentLayer } from '../credentials/environment';
 import { mergeLayers, treeLayer } from '../credentials/layers';
 import { liveSettings, type LiveSettings, type LiveSettingsOptions } from '../credentials/refresh';
 import { resolveSettingsTree, type StoreOptions } from '../credentials/resolve';
@@ -82,12 +82,9 @@ export function loadConfig(
   const env = options.env ?? process.env;
   const file = resolveConfigPath(options.file, env, options.cwd);
   const source = file ?? 'embedded defaults';
-  const overrides = environmentValues(env);
-  const raw = mergeLayers([
-    treeLayer(file ? readSettingsFile(file) : {}, source),
-    { source: 'environment overrides', secret: false, values: overrides },
-  ]).tree;
-  const described = overrides.length > 0 ? `${source} (with environment overrides)` : source;
+  const environment = environmentLayer(env);
+  const raw = mergeLayers([treeLayer(file ? readSettingsFile(file) : {}, source), environment]).tree;
+  const described = environment.values.length > 0 ? `${source} (with environment overrides)` : source;
   return { file, settings: parseSettings(raw, described) };
 }
 
@@ -119,7 +116,7 @@ export async function loadSettings(options: LoadSettingsOptions = {}): Promise<L
     });
     return {
       settings: parseSettings(tree.tree, tree.description, tree.storeValues),
-      sources: tree.origins as ReadonlyMap<string, string>,
+      sources: tree.origins,
     };
   };
   const first = await read();

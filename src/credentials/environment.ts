@@ -1,4 +1,4 @@
-import type { SettingValue } from './layers';
+import type { SettingsLayer, SettingValue } from './layers';
 
 /** Environment variables of the form SNOW_CONNECTOR__Connections__Main__Password override every other source. */
 export const ENV_OVERRIDE_PREFIX = 'SNOW_CONNECTOR__';
@@ -21,4 +21,9 @@ export function environmentValues(env: NodeJS.ProcessEnv): SettingValue[] {
     });
   }
   return values;
+}
+
+/** The environment's settings as a layer: applied last, over every other source. */
+export function environmentLayer(env: NodeJS.ProcessEnv): SettingsLayer {
+  return { source: 'environment overrides', secret: false, values: environmentValues(env) };
 }

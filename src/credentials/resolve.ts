@@ -13,7 +13,7 @@ import { readSettingsFile } from '../config/settingsFile';
 import { certificateFilesIn, loadCertificate, type LoadedCertificate } from './certificates';
 import { cyberArkSource } from './cyberArk';
 import { encryptedFileExists, encryptedFileLocation, readEncryptedFile } from './encryptedFile';
-import { environmentValues } from './environment';
+import { environmentLayer } from './environment';
 import { keyVaultSource, type KeyVaultSourceOptions } from './keyVault';
 import { mergeLayers, treeLayer, type MergedSettings, type SettingsLayer } from './layers';
 import { getPath, type JsonObject } from './settingsTree';
@@ -33,8 +33,6 @@ export interface ResolveOptions {
 }
 
 export interface ResolvedTree extends MergedSettings {
-  /** The sources that gave values, in order (the file first): "encrypted settings file ...", "Azure Key Vault ...". */
-  readonly sources: readonly string[];
   /** "the file (with values from ...)": where validation problems are reported from. */
   readonly description: string;
 }
@@ -51,26 +49,12 @@ export async function resolveSettingsTree(options: ResolveOptions): Promise<Reso
   // Files named in the settings are relative to the settings file, as the reference agent takes them.
   const folder = file === undefined ? cwd : path.dirname(file);
   const base = treeLayer(file === undefined ? {} : readSettingsFile(file), `file ${fileName}`);
-  const environment: SettingsLayer = {
-    source: 'environment overrides',
-    secret: false,
-    values: environmentValues(env),
-  };
+  const environment = environmentLayer(env);
 
   const layers: SettingsLayer[] = [base];
   const encrypted = encryptedFileLocation(file, env, cwd);
   if (encryptedFileExists(encrypted)) {
-    const certificateSettings = section(
-      mergeLayers([base, environment]).tree,
-      'EncryptionCertificate',
-      encryptionCertificateSchema,
-      fileName,
-    );
-    const certificate: LoadedCertificate | undefined =
-      certificateSettings === undefined
-        ? undefined
-        : loadCertificate(certificateFilesIn(certificateSettings, folder), 'EncryptionCertificate');
-    layers.push(readEncryptedFile(encrypted.file, certificate));
+    layers.push(readEncryptedFile(encrypted.file, settingsCertificate(base, environment, folder, fileName)));
   }
 
   const bootstrap = mergeLayers([...layers, environment]).tree;
@@ -102,9 +86,29 @@ export async function resolveSettingsTree(options: ResolveOptions): Promise<Reso
     .map((layer) => layer.source);
   return {
     ...merged,
-    sources: layers.map((layer) => layer.source),
     description: used.length === 0 ? fileName : `${fileName} (with values from ${used.join(', ')})`,
   };
+}
+
+/**
+ * `EncryptionCertificate` from the settings file and the environment only (it decrypts the encrypted file, so it
+ * cannot come from it), its files relative to `folder`; undefined when not set.
+ */
+export function settingsCertificate(
+  file: SettingsLayer,
+  environment: SettingsLayer,
+  folder: string,
+  source: string,
+): LoadedCertificate | undefined {
+  const settings = section(
+    mergeLayers([file, environment]).tree,
+    'EncryptionCertificate',
+    encryptionCertificateSchema,
+    source,
+  );
+  return settings === undefined
+    ? undefined
+    : loadCertificate(certificateFilesIn(settings, folder), 'EncryptionCertificate');
 }
 
 /** A store's own section, validated on its own: its problems name its keys; undefined when absent. */
