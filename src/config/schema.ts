@@ -469,18 +469,11 @@ const browserOrigin = z.string().refine((value) => {
  * A list as an environment override can give it: `A,B` in one variable, or .NET's `Name__0`, `Name__1`.
  */
 function listSetting(value: unknown): unknown {
-  if (typeof value === 'string')
-    return value
-      .split(',')
-      .map((item) => item.trim())
-      .filter(Boolean);
-  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-    const entries = Object.entries(value as Record<string, unknown>);
-    if (entries.every(([key]) => /^\d+$/.test(key))) {
-      return entries.sort(([a], [b]) => Number(a) - Number(b)).map(([, item]) => item);
-    }
-  }
-  return value;
+  if (typeof value !== 'string') return indexedList(value);
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
 }
 
 /**
