@@ -21,7 +21,7 @@ import { deploymentPart, healthHostSchema, workerBuildIdSchema } from './workerI
  */
 
 /** Keys whose values are never echoed anywhere (reports, logs, errors). */
-export const SECRET_KEYS = new Set(['Password', 'ClientSecret', 'ApiKey', 'BearerToken', 'Token']);
+export const SECRET_KEYS = new Set(['Password', 'ClientSecret', 'ApiKey', 'BearerToken', 'Token', 'Secret']);
 
 const SECRET_NAMES = new Set([...SECRET_KEYS].map((key) => key.toLowerCase()));
 
@@ -247,7 +247,8 @@ export type DeploymentSettings = z.output<typeof deploymentSchema>;
 const pollingSchema = z
   .strictObject({
     FirstCheckAfter: duration('first status check after the ticket is created').default(60_000),
-    MaxInterval: duration('longest wait between two status checks').default(3_600_000),
+    /** Default: a day while the sweep runs (the per-order poll is then only a safety net), else an hour. */
+    MaxInterval: duration('longest wait between two status checks').optional(),
     BackoffCoefficient: z.coerce
       .number({ error: 'must be a number from 1 to 10' })
       .min(1, 'must be at least 1')
@@ -259,10 +260,93 @@ const pollingSchema = z
       .max(0.5, 'must be at most 0.5')
       .default(0.1),
   })
-  .refine((polling) => polling.MaxInterval >= polling.FirstCheckAfter, {
+  .refine((polling) => polling.MaxInterval === undefined || polling.MaxInterval >= polling.FirstCheckAfter, {
     path: ['MaxInterval'],
     message: 'must not be shorter than FirstCheckAfter',
   });
+
+/** The safety poll's longest interval when Polling.MaxInterval is not given: see pollingSchema. */
+export const SAFETY_POLL_INTERVAL_MS = { withSweep: 86_400_000, withoutSweep: 3_600_000 } as const;
+
+/**
+ * `TicketConnector.Push`: the receiver of ServiceNow's change notifications (a business rule's outbound REST
+ * message, deploy/servicenow/). Each request is signed with HMAC-SHA256 over its timestamp and body with
+ * `Secret`; requests older or newer than `MaxSkew`, replayed, unsigned, malformed or larger than `MaxBodyBytes`
+ * are refused. Run by the worker process when Enabled, or alone with `snow-ticket push-receiver`.
+ */
+const pushSchema = z
+  .strictObject({
+    Enabled: booleanString().default(false),
+    Port: integerString(0, 65_535).default(8235),
+    /** Default 127.0.0.1; behind a reverse proxy or in a container, 0.0.0.0. */
+    Host: healthHostSchema.default('127.0.0.1'),
+    Path: z
+      .string()
+      .regex(/^\/[A-Za-z0-9/_-]*$/, 'must be a URL path such as /servicenow/ticket-changed')
+      .default('/servicenow/ticket-changed'),
+    Secret: z
+      .string()
+      .trim()
+      .min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)')
+      .optional(),
+    MaxSkew: duration("how far a request's timestamp may be from this clock").default(300_000),
+    MaxBodyBytes: integerString(256, 10_485_760).default(65_536),
+  })
+  .refine((push) => !push.Enabled || push.Secret !== undefined, {
+    path: ['Secret'],
+    message: 'is missing: Enabled needs the shared secret the business rule signs with',
+  });
+
+export type PushSettings = z.output<typeof pushSchema>;
+
+/**
+ * `TicketConnector.Sweep`: one watcher per connection reads the connector's tickets changed since its watermark
+ * (less `Overlap`, for clock skew and late commits) every `Interval`, `PageSize` rows a call, and tells the
+ * orders whose ticket changed. It catches what push missed; with it, the per-order poll relaxes to a day.
+ */
+const sweepSchema = z.strictObject({
+  Enabled: booleanString().default(true),
+  Interval: duration('how often each connection is swept').default(60_000),
+  Overlap: duration('how far before the watermark each sweep starts reading').default(120_000),
+  PageSize: integerString(1, 10_000).default(200),
+});
+
+export type SweepSettings = z.output<typeof sweepSchema>;
+
+const callBudgetSchema = z.strictObject({
+  CallsPerSecond: z.coerce
+    .number({ error: 'must be a number of calls per second' })
+    .positive('must be more than 0')
+    .max(1000, 'must be at most 1000'),
+  CallsPerHour: integerString(1, 100_000_000),
+});
+
+/**
+ * `TicketConnector.Budget`: the ServiceNow calls a deployment may make per connection. `Default` applies to every
+ * connection without its own entry under `Connections`. `TaskQueueActivitiesPerSecond`, when set, is the
+ * server-enforced rate of activities on the task queue, shared by all workers (maxTaskQueueActivitiesPerSecond).
+ */
+const budgetSchema = z.strictObject({
+  Default: callBudgetSchema.default({ CallsPerSecond: 10, CallsPerHour: 20_000 }),
+  Connections: z.record(z.string(), callBudgetSchema).default({}),
+  /** How many workers share each connection's budget: each worker holds its share. */
+  Workers: integerString(1, 1000).default(1),
+  TaskQueueActivitiesPerSecond: z.coerce
+    .number({ error: 'must be a number of activities per second' })
+    .positive('must be more than 0')
+    .optional(),
+});
+
+export type BudgetSettings = z.output<typeof budgetSchema>;
+
+/** `TicketConnector.Metrics`: Prometheus text on http://Host:Port/metrics (SDK and connector metrics). */
+const metricsSchema = z.strictObject({
+  Port: integerString(0, 65_535).optional(),
+  /** Default 127.0.0.1; a container publishes it with 0.0.0.0. */
+  Host: healthHostSchema.default('127.0.0.1'),
+});
+
+export type MetricsSettings = z.output<typeof metricsSchema>;
 
 const outcome = z.enum(TICKET_OUTCOMES, { error: 'must be "Executed" or "Errored"' });
 
@@ -443,6 +527,11 @@ export type ExportSettings = z.output<typeof exportSchema>;
 
 const workerSchema = z.strictObject({
   HealthPort: integerString(0, 65_535).optional(),
+  /**
+   * Workflows kept in memory between their tasks. An evicted order is rebuilt by replaying its history when it
+   * next wakes: a bounded cache costs CPU on wake-up, not correctness.
+   */
+  MaxCachedWorkflows: integerString(0, 1_000_000).default(500),
   /** Default 127.0.0.1: only probes on the same host (or in the same container) reach it. */
   HealthHost: healthHostSchema.optional(),
 });
@@ -569,6 +658,10 @@ const ticketConnectorSchema = z.strictObject({
     .default({}),
   Exports: z.record(z.string(), exportSchema).default({}),
   Encryption: encryptionSchema.default(() => encryptionSchema.parse({})),
+  Push: pushSchema.default(() => pushSchema.parse({})),
+  Sweep: sweepSchema.default(() => sweepSchema.parse({})),
+  Budget: budgetSchema.default(() => budgetSchema.parse({})),
+  Metrics: metricsSchema.default(() => metricsSchema.parse({})),
 });
 
 /** A text setting that must be given: "is missing" when absent, rather than zod's type message. */

@@ -7,7 +7,7 @@ import { resolveExportSettings } from './exportSettings';
 import { createActivities, type ConnectorActivities } from '../activities';
 import type { ProvisioningSettings } from '../activities/provisioning';
 import type { AssignmentStore } from '../assignments/store';
-import type { SettingsFile } from '../config/schema';
+import { SAFETY_POLL_INTERVAL_MS, type SettingsFile } from '../config/schema';
 import type { LiveSettings } from '../credentials/refresh';
 import type { ResourceTypeMappings } from '../provisioning/ticketContent';
 import type { FixedCredentials, ServiceNowCredentials } from '../servicenow/auth';
@@ -89,12 +89,14 @@ export function resourceTypeMappings(settings: SettingsFile): ResourceTypeMappin
 
 /** The settings every order's plan is made from, in the plan's own shape. */
 export function provisioningSettings(settings: SettingsFile): ProvisioningSettings {
-  const { Polling, Outcomes, Reminders, Deadline } = settings.TicketConnector;
+  const { Polling, Outcomes, Reminders, Deadline, Sweep } = settings.TicketConnector;
   return {
     outcomes: Outcomes,
     polling: {
       firstCheckAfterMs: Polling.FirstCheckAfter,
-      maxIntervalMs: Polling.MaxInterval,
+      maxIntervalMs:
+        Polling.MaxInterval ??
+        (Sweep.Enabled ? SAFETY_POLL_INTERVAL_MS.withSweep : SAFETY_POLL_INTERVAL_MS.withoutSweep),
       backoffCoefficient: Polling.BackoffCoefficient,
       jitter: Polling.Jitter,
     },
