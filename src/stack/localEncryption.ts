@@ -26,6 +26,8 @@ const stored = z.object({
     .string()
     .refine((value) => Buffer.from(value, 'base64').length === 32)
     .optional(),
+  /** Signs the simulator's change notifications to the push receiver (TicketConnector.Push.Secret). */
+  pushSecret: z.string().min(32).optional(),
 });
 export type LocalEncryption = z.infer<typeof stored>;
 
@@ -49,14 +51,15 @@ export function readLocalEncryption(dataDir: string): LocalEncryption | undefine
  */
 export function ensureLocalEncryption(dataDir: string, now: Date = new Date()): LocalEncryption {
   const existing = readLocalEncryption(dataDir);
-  if (existing?.passwordKey !== undefined) return existing;
+  if (existing?.passwordKey !== undefined && existing.pushSecret !== undefined) return existing;
   const day = now.toISOString().slice(0, 10).replace(/-/g, '');
   const created: LocalEncryption = {
     keyId: existing?.keyId ?? `${LOCAL_KEY_ID_PREFIX}${day}`,
     key: existing?.key ?? randomBytes(32).toString('base64'),
     codecToken: existing?.codecToken ?? randomBytes(32).toString('base64url'),
-    passwordKeyId: `${LOCAL_KEY_ID_PREFIX}passwords-${day}`,
-    passwordKey: randomBytes(32).toString('base64'),
+    passwordKeyId: existing?.passwordKeyId ?? `${LOCAL_KEY_ID_PREFIX}passwords-${day}`,
+    passwordKey: existing?.passwordKey ?? randomBytes(32).toString('base64'),
+    pushSecret: existing?.pushSecret ?? randomBytes(32).toString('base64url'),
   };
   writeFileSync(localEncryptionFile(dataDir), JSON.stringify(created, null, 2), { mode: 0o600 });
   return created;

@@ -25,6 +25,7 @@ describe('the local stack payload key', () => {
     assert.equal(Buffer.from(first.passwordKey ?? '', 'base64').length, 32);
     assert.notEqual(first.passwordKey, first.key);
     assert.ok(first.codecToken.length >= 32);
+    assert.ok((first.pushSecret ?? '').length >= 32);
     assert.equal(statSync(localEncryptionFile(dir)).mode & 0o077, 0);
     assert.deepEqual(ensureLocalEncryption(dir), first);
   });
@@ -38,6 +39,17 @@ describe('the local stack payload key', () => {
     assert.equal(upgraded.key, older.key);
     assert.equal(upgraded.codecToken, older.codecToken);
     assert.equal(Buffer.from(upgraded.passwordKey ?? '', 'base64').length, 32);
+    assert.deepEqual(readLocalEncryption(dir), upgraded);
+  });
+
+  test('a file written before push secrets gets one on the next start, keeping its keys', () => {
+    const dir = tempDir();
+    const older: Record<string, unknown> = { ...ensureLocalEncryption(dir) };
+    delete older.pushSecret;
+    writeFileSync(localEncryptionFile(dir), JSON.stringify(older), { mode: 0o600 });
+    const upgraded = ensureLocalEncryption(dir);
+    assert.deepEqual({ ...upgraded, pushSecret: undefined }, { ...older, pushSecret: undefined });
+    assert.ok((upgraded.pushSecret ?? '').length >= 32);
     assert.deepEqual(readLocalEncryption(dir), upgraded);
   });
 
