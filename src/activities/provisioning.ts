@@ -22,7 +22,7 @@ import {
   type ResourceTypeMappings,
 } from '../provisioning/ticketContent';
 import type { ServiceNowClient } from '../servicenow/client';
-import type { ServiceNowClients } from '../servicenow/connection';
+import { withPriority, type ServiceNowClients } from '../servicenow/connection';
 import { ServiceNowError } from '../servicenow/errors';
 import { isSysId, TICKET_TABLES } from '../servicenow/tables';
 import type { TicketSnapshot } from '../servicenow/tickets';
@@ -32,6 +32,7 @@ import { passwordTaskQueue } from '../contract/names';
 import { carriesPassword } from '../provisioning/orderPassword';
 import type { ResourceTypeMapping } from '../provisioning/ticketContent';
 import { heartbeating } from './heartbeat';
+import { noMetrics, type ConnectorMetrics } from '../platform/metrics';
 
 /** How every order is handled, whatever its resource type: fixed into each order's plan when it arrives. */
 export interface ProvisioningSettings {
@@ -48,6 +49,8 @@ export interface ProvisioningActivityDependencies {
   /** One client per connection, shared by all activities so that OAuth tokens are reused. */
   readonly serviceNow: ServiceNowClients;
   readonly assignments: AssignmentStore;
+  /** Counts the states recorded; nothing by default. */
+  readonly metrics?: ConnectorMetrics;
 }
 
 export class CallerNotFoundError extends Error {
@@ -120,7 +123,12 @@ function isNotFound(error: unknown): boolean {
 /** The activities of a provisioning order. Each one is safe to run twice. */
 export function createProvisioningActivities(deps: ProvisioningActivityDependencies): ProvisioningActivities {
   const { mappings, settings } = deps;
+  const metrics = deps.metrics ?? noMetrics;
   const callers = new Map<string, string>();
+  // Priorities in each connection's call budget: what an order waits for first, reminders last.
+  const urgent = withPriority(deps.serviceNow, 'urgent');
+  const normal = withPriority(deps.serviceNow, 'normal');
+  const background = withPriority(deps.serviceNow, 'background');
 
   async function callerSysId(
     connection: string,
@@ -132,7 +140,7 @@ export function createProvisioningActivities(deps: ProvisioningActivityDependenc
     const key = `${connection}\u0000${caller.toLowerCase()}`;
     const cached = callers.get(key);
     if (cached !== undefined) return cached;
-    const user = await deps.serviceNow(connection).findUser(caller, { fields: ['sys_id'], signal });
+    const user = await urgent(connection).findUser(caller, { fields: ['sys_id'], signal });
     if (user?.sys_id === undefined) throw new CallerNotFoundError(resourceType, caller);
     callers.set(key, user.sys_id);
     return user.sys_id;
@@ -190,7 +198,7 @@ export function createProvisioningActivities(deps: ProvisioningActivityDependenc
           const resourceType = order.ResourceType.Identifier;
           const caller = await callerSysId(connection, resourceType, content.caller, signal);
           const callerField = content.table === 'incident' ? 'caller_id' : 'requested_for';
-          const created = await deps.serviceNow(connection).createTicket(
+          const created = await urgent(connection).createTicket(
             {
               table: content.table,
               correlationId: orderId,
@@ -224,11 +232,7 @@ export function createProvisioningActivities(deps: ProvisioningActivityDependenc
     async checkTicket(request): Promise<TicketStatus> {
       return asActivity(() =>
         heartbeating(async (signal) => {
-          const { snapshot, foreign } = await readOrderTicket(
-            deps.serviceNow(request.connection),
-            request,
-            signal,
-          );
+          const { snapshot, foreign } = await readOrderTicket(normal(request.connection), request, signal);
           if (snapshot !== undefined) return toStatus(snapshot);
           if (foreign === undefined || request.orderId === undefined) return { found: false };
           log.warn('The ticket no longer belongs to this order', { ticket: foreign.number });
@@ -240,7 +244,7 @@ export function createProvisioningActivities(deps: ProvisioningActivityDependenc
     async addTicketNote(request): Promise<void> {
       return asActivity(() =>
         heartbeating(async (signal) => {
-          const client = deps.serviceNow(request.connection);
+          const client = background(request.connection);
           const { ticket, orderId } = request;
           if (orderId !== undefined) {
             const { snapshot, foreign } = await readOrderTicket(client, request, signal);
@@ -255,7 +259,7 @@ export function createProvisioningActivities(deps: ProvisioningActivityDependenc
     async cancelTicket(request): Promise<CancelledTicket | undefined> {
       return asActivity(() =>
         heartbeating(async (signal) => {
-          const client = deps.serviceNow(request.connection);
+          const client = urgent(request.connection);
           const { correlationId } = request;
           let current: TicketSnapshot | undefined;
           if (request.ticket !== undefined) {
@@ -285,7 +289,14 @@ export function createProvisioningActivities(deps: ProvisioningActivityDependenc
     },
 
     async recordAssignment(transition) {
-      return asMustHappenActivity(() => heartbeating(() => deps.assignments.record(transition)));
+      return asMustHappenActivity(() =>
+        heartbeating(async () => {
+          const result = await deps.assignments.record(transition);
+          // Only the first time: a retried activity recording it again is not another order in that state.
+          if (result.applied) metrics.orderRecorded(transition.state);
+          return result;
+        }),
+      );
     },
   };
 }

@@ -1,5 +1,5 @@
 /** A server asking for more than a day is treated as asking for a day: the caller re-plans by then anyway. */
-const MAX_RETRY_AFTER_MS = 24 * 60 * 60 * 1000;
+export const MAX_RETRY_AFTER_MS = 24 * 60 * 60 * 1000;
 const HTTP_DATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
 
 /** `Retry-After` is either delta-seconds or an HTTP date (IMF-fixdate); anything else is ignored. */

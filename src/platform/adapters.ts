@@ -3,7 +3,9 @@
  * activities and the CLI use. Adapters take narrow options (client options per connection, mappings by resource
  * type); nothing below this layer reads the settings file's shape.
  */
+import { callBudgetShare } from './callBudgets';
 import { resolveExportSettings } from './exportSettings';
+import type { ConnectorMetrics } from './metrics';
 import { createActivities, type ConnectorActivities } from '../activities';
 import type { ProvisioningSettings } from '../activities/provisioning';
 import type { AssignmentStore } from '../assignments/store';
@@ -15,6 +17,7 @@ import type { ServiceNowClient, ServiceNowClientOptions } from '../servicenow/cl
 import {
   createServiceNowClient,
   serviceNowClientPool,
+  withPriority,
   type ServiceNowClients,
   type ServiceNowConnections,
 } from '../servicenow/connection';
@@ -59,7 +62,11 @@ function storedCredentials(
 }
 
 /** Every configured connection's client options; own entries only, so "constructor" is never inherited. */
-export function serviceNowConnections(settings: SettingsFile, live?: LiveSettings): ServiceNowConnections {
+export function serviceNowConnections(
+  settings: SettingsFile,
+  live?: LiveSettings,
+  metrics?: ConnectorMetrics,
+): ServiceNowConnections {
   return new Map(
     Object.entries(settings.Connections).map(([id, connection]): [string, ServiceNowClientOptions] => [
       id,
@@ -67,14 +74,21 @@ export function serviceNowConnections(settings: SettingsFile, live?: LiveSetting
         tableApiUrl: connection.Server,
         credentials: live === undefined ? credentialsOf(connection) : storedCredentials(id, connection, live),
         pageSize: connection.ResponseSizeLimit,
+        connection: id,
+        budget: callBudgetShare(settings, id),
+        ...(metrics === undefined ? {} : { metrics }),
       },
     ]),
   );
 }
 
-/** One client per configured connection, created on first use and shared, with its OAuth token. */
-export function serviceNowClients(settings: SettingsFile, live?: LiveSettings): ServiceNowClients {
-  return serviceNowClientPool(serviceNowConnections(settings, live));
+/** One client per configured connection, created on first use and shared, with its OAuth token and budget. */
+export function serviceNowClients(
+  settings: SettingsFile,
+  live?: LiveSettings,
+  metrics?: ConnectorMetrics,
+): ServiceNowClients {
+  return serviceNowClientPool(serviceNowConnections(settings, live, metrics));
 }
 
 /** A client of one connection, for a single use (the CLI); UnknownConnectionError when it is not configured. */
@@ -116,6 +130,8 @@ export interface ConnectorActivityOptions {
   readonly serviceNow?: ServiceNowClients;
   /** The settings' credential stores, read again after ServiceNow refuses a secret (see loadSettings). */
   readonly live?: LiveSettings;
+  /** Where ServiceNow calls, budget waits and recorded states are counted (see prometheusMetrics.ts). */
+  readonly metrics?: ConnectorMetrics;
 }
 
 /** The worker's activities, wired to adapters built from the settings. */
@@ -123,7 +139,7 @@ export function connectorActivities(options: ConnectorActivityOptions): Connecto
   const { settings } = options;
   const mappings = resourceTypeMappings(settings);
   // One pool for every activity: each connection keeps one client, and with it one OAuth token.
-  const serviceNow = options.serviceNow ?? serviceNowClients(settings, options.live);
+  const serviceNow = options.serviceNow ?? serviceNowClients(settings, options.live, options.metrics);
   return createActivities({
     worker: {
       version: options.version,
@@ -136,8 +152,10 @@ export function connectorActivities(options: ConnectorActivityOptions): Connecto
       settings: provisioningSettings(settings),
       serviceNow,
       assignments: options.assignments,
+      ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
     },
     export: { exportSettings: (connection) => resolveExportSettings(settings, connection), serviceNow },
-    passwords: { serviceNow, mappings },
+    // Urgent; a 429 fails the attempt at once and Temporal retries it after the delay, visibly in its history.
+    passwords: { serviceNow: withPriority(serviceNow, 'urgent', { waitOutRateLimits: false }), mappings },
   });
 }

@@ -9,6 +9,7 @@ import { isPasswordTaskQueue } from '../contract/names';
 import { connectorActivities } from './adapters';
 import { ordersDataConverter, passwordsDataConverter } from './encryption';
 import type { LiveSettings } from '../credentials/refresh';
+import type { ConnectorMetrics } from './metrics';
 
 /** Which build a worker is, and whether the server routes tasks by it. See README, "Rolling out a new worker". */
 export interface WorkerDeployment {
@@ -95,10 +96,13 @@ export interface ConnectorWorkerOptions {
   deployment?: WorkerDeployment;
   /** The credential stores behind `settings`, read again after ServiceNow refuses a secret. */
   live?: LiveSettings;
+  /** Where the connector's own metrics go (installMetrics in prometheusMetrics.ts); none by default. */
+  metrics?: ConnectorMetrics;
 }
 
 export async function createConnectorWorker(options: ConnectorWorkerOptions): Promise<Worker> {
   const deployment = options.deployment ?? resolveWorkerDeployment(options.settings);
+  const { Budget, Worker: workerSettings } = options.settings.TicketConnector;
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
@@ -109,10 +113,17 @@ export async function createConnectorWorker(options: ConnectorWorkerOptions): Pr
       build: { deploymentName: deployment.deploymentName, buildId: deployment.buildId },
       assignments: options.assignments,
       ...(options.live === undefined ? {} : { live: options.live }),
+      ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
     }),
     dataConverter: workerDataConverter(options.taskQueue, options.settings),
     // Export activities heartbeat every page; the CLI's progress bars read the server's copy, so it must be fresh.
     maxHeartbeatThrottleInterval: '2 seconds',
+    // Evicted workflows are rebuilt by replay when they wake: a bounded cache costs CPU, never correctness.
+    maxCachedWorkflows: workerSettings.MaxCachedWorkflows,
+    // Enforced by the server for the whole task queue, whatever the number of workers.
+    ...(Budget.TaskQueueActivitiesPerSecond === undefined
+      ? {}
+      : { maxTaskQueueActivitiesPerSecond: Budget.TaskQueueActivitiesPerSecond }),
     workerDeploymentOptions: workerDeploymentOptions(deployment),
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }

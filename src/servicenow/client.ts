@@ -1,4 +1,5 @@
-import { createAuthenticator, type ServiceNowCredentials } from './auth';
+import { createAuthenticator, type Authenticator, type ServiceNowCredentials } from './auth';
+import { CallBudget, type CallBudgetShare, type CallPriority } from './budget';
 import type { ParsedQuery } from './encodedQuery';
 import { SecretRedactor } from '../http/redaction';
 import { ServiceNowError } from './errors';
@@ -11,9 +12,10 @@ import {
   type CreateTicketRequest,
 } from './ticketCreation';
 import { cancellationValues, ticketRead, toTicketSnapshot, type TicketSnapshot } from './tickets';
-import { HttpTransport } from './transport';
+import { HttpTransport, type CallPolicy } from './transport';
 import { findUserByName, setUserPassword } from './users';
 import type { PasswordSetUser, PasswordUser } from '../contract/passwordReset';
+import type { ConnectorMetrics } from '../platform/metrics';
 
 export interface ServiceNowClientOptions {
   /** The Table API base URL (`https://instance.service-now.com/api/now/table`). */
@@ -24,6 +26,11 @@ export interface ServiceNowClientOptions {
   readonly timeoutMs?: number;
   readonly maxResponseBytes?: number;
   readonly now?: () => Date;
+  /** The connection's identifier, in metrics; the instance's host by default. */
+  readonly connection?: string;
+  /** This worker's share of the connection's call budget; calls are limited only by ServiceNow's 429s without. */
+  readonly budget?: CallBudgetShare;
+  readonly metrics?: ConnectorMetrics;
 }
 
 export type NoteKind = 'work_notes' | 'comments';
@@ -39,22 +46,39 @@ export type { CreateTicketRequest, CreatedTicket } from './ticketCreation';
  */
 export class ServiceNowClient {
   private readonly api: TableApi;
-  private readonly redactor = new SecretRedactor();
+  private readonly redactor: SecretRedactor;
+  private readonly shared: SharedParts;
+  private readonly views = new Map<string, ServiceNowClient>();
 
-  constructor(options: ServiceNowClientOptions) {
-    const now = options.now ?? (() => new Date());
-    const transport = new HttpTransport({
-      timeoutMs: options.timeoutMs ?? 30_000,
-      maxResponseBytes: options.maxResponseBytes ?? 64 * 1024 * 1024,
-      redactor: this.redactor,
-      now,
-    });
+  constructor(options: ServiceNowClientOptions);
+  /** A view of a client: same connection, token and budget, another call policy (see `withPriority`). */
+  constructor(options: SharedParts, policy: CallPolicy);
+  constructor(options: ServiceNowClientOptions | SharedParts, policy?: CallPolicy) {
+    this.shared = 'authenticator' in options ? options : sharedParts(options);
+    const { transport, authenticator, redactor, tableApiUrl, pageSize } = this.shared;
+    this.redactor = redactor;
     this.api = new TableApi({
-      tableApiUrl: options.tableApiUrl,
-      transport,
-      authenticator: createAuthenticator(options.credentials, { transport, redactor: this.redactor, now }),
-      pageSize: options.pageSize ?? 1000,
+      tableApiUrl,
+      transport: policy === undefined ? transport : transport.withPolicy(policy),
+      authenticator,
+      pageSize,
     });
+  }
+
+  /**
+   * This client with its calls queued as `priority` in the connection's budget (the client itself calls as
+   * `normal`). With `waitOutRateLimits: false` a 429 comes back at once instead of being waited out and sent
+   * again, for callers that wait it out themselves (the export, with its progress in heartbeats).
+   */
+  withPriority(priority: CallPriority, options: { waitOutRateLimits?: boolean } = {}): ServiceNowClient {
+    const policy = { priority, waitOutRateLimits: options.waitOutRateLimits ?? true };
+    const key = `${policy.priority}:${policy.waitOutRateLimits}`;
+    let view = this.views.get(key);
+    if (view === undefined) {
+      view = new ServiceNowClient(this.shared, policy);
+      this.views.set(key, view);
+    }
+    return view;
   }
 
   /**
@@ -251,6 +275,54 @@ export class ServiceNowClient {
         reason: 'ServiceNow returned a record that does not match the one asked for',
       });
     }
+  }
+}
+
+/** What a client and its views share: one budget, one exchange, one token. */
+interface SharedParts {
+  readonly transport: HttpTransport;
+  readonly authenticator: Authenticator;
+  readonly redactor: SecretRedactor;
+  readonly tableApiUrl: string;
+  readonly pageSize: number;
+}
+
+function sharedParts(options: ServiceNowClientOptions): SharedParts {
+  const now = options.now ?? (() => new Date());
+  const redactor = new SecretRedactor();
+  const budget = new CallBudget({
+    connection: options.connection ?? hostOf(options.tableApiUrl),
+    ...(options.budget === undefined ? {} : { share: options.budget }),
+    ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+  });
+  const transport = new HttpTransport({
+    timeoutMs: options.timeoutMs ?? 30_000,
+    maxResponseBytes: options.maxResponseBytes ?? 64 * 1024 * 1024,
+    redactor,
+    now,
+    budget,
+    ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+  });
+  return {
+    transport,
+    // A token is what every call waits for: its requests go first.
+    authenticator: createAuthenticator(options.credentials, {
+      transport: transport.withPolicy({ priority: 'urgent', waitOutRateLimits: true }),
+      redactor,
+      now,
+    }),
+    redactor,
+    tableApiUrl: options.tableApiUrl,
+    pageSize: options.pageSize ?? 1000,
+  };
+}
+
+/** A connection without an identifier is named by its host in metrics; an unusable URL fails later, in TableApi. */
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return 'unknown';
   }
 }
 

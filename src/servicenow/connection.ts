@@ -1,3 +1,4 @@
+import type { CallPriority } from './budget';
 import { ServiceNowClient, type ServiceNowClientOptions } from './client';
 
 /** Unknown connection identifiers are a configuration error, reported with the identifiers that do exist. */
@@ -43,4 +44,16 @@ export function serviceNowClientPool(connections: ServiceNowConnections): Servic
     }
     return client;
   };
+}
+
+/**
+ * The same clients with their calls queued as `priority` in each connection's budget (see
+ * `ServiceNowClient.withPriority`), for activities that all call with one priority.
+ */
+export function withPriority(
+  clients: ServiceNowClients,
+  priority: CallPriority,
+  options: { waitOutRateLimits?: boolean } = {},
+): ServiceNowClients {
+  return (connectionId) => clients(connectionId).withPriority(priority, options);
 }

@@ -4,7 +4,10 @@ import { Exchange, ExchangeError, type ExchangeFailure } from '../http/exchange'
 import { peerText } from '../http/peerText';
 import type { SecretRedactor } from '../http/redaction';
 import { parseRetryAfter } from '../http/retryAfter';
+import { noMetrics, type ConnectorMetrics } from '../platform/metrics';
 import { requireSecureEndpoint } from '../http/secureEndpoint';
+import { RateLimitedError, type CallBudget, type CallPriority } from './budget';
+import { describeRateLimit, rateLimitOf } from './budgetRateLimit';
 import { ServiceNowError, type ServiceNowOperation } from './errors';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -37,7 +40,23 @@ export interface TransportOptions {
   readonly maxResponseBytes: number;
   readonly redactor: SecretRedactor;
   readonly now: () => Date;
+  /** The connection's budget in this worker: every call waits for its token and for any 429 pause. */
+  readonly budget: CallBudget;
+  readonly metrics?: ConnectorMetrics;
 }
+
+/** What a transport's calls ask of the budget; views of one transport differ only in this. */
+export interface CallPolicy {
+  readonly priority: CallPriority;
+  /**
+   * Whether a 429 is waited out and the call sent again (a few times, while the pause is short); otherwise the
+   * 429 comes back at once, for callers that wait it out themselves.
+   */
+  readonly waitOutRateLimits: boolean;
+}
+
+/** A call refused with 429 this many times in a row comes back to its caller as the 429 it got. */
+export const MAX_RATE_LIMITED_SENDS = 5;
 
 /** ServiceNow caps request bodies at 10 MB; refusing bigger ones locally gives a clearer error. */
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
@@ -65,20 +84,72 @@ const errorEnvelope = z.object({
 /**
  * One HTTP exchange with timeouts, a response size cap, no redirects and a JSON content-type check. Any HTTP
  * status is returned to the caller, which knows what it means; only failures to get a usable answer throw.
+ * Every call first waits for the connection's budget (src/servicenow/budget.ts); a 429 pauses the connection.
  */
 export class HttpTransport {
   private readonly exchange: Exchange;
+  private readonly metrics: ConnectorMetrics;
 
-  constructor(private readonly options: TransportOptions) {
-    this.exchange = new Exchange({
-      timeoutMs: options.timeoutMs,
-      maxResponseBytes: options.maxResponseBytes,
-      maxRequestBytes: MAX_REQUEST_BYTES,
-    });
+  constructor(
+    private readonly options: TransportOptions,
+    private readonly policy: CallPolicy = { priority: 'normal', waitOutRateLimits: true },
+    exchange?: Exchange,
+  ) {
+    this.metrics = options.metrics ?? noMetrics;
+    this.exchange =
+      exchange ??
+      new Exchange({
+        timeoutMs: options.timeoutMs,
+        maxResponseBytes: options.maxResponseBytes,
+        maxRequestBytes: MAX_REQUEST_BYTES,
+      });
+  }
+
+  /** The same transport (connection, budget) sending calls under another policy. */
+  withPolicy(policy: CallPolicy): HttpTransport {
+    return new HttpTransport(this.options, policy, this.exchange);
   }
 
   async send(call: HttpCall): Promise<HttpAnswer> {
     checkTransportUrl(call.url, call.operation);
+    const { budget } = this.options;
+    for (let sends = 1; ; sends++) {
+      await this.admit(call);
+      const answer = await this.sendOnce(call);
+      if (answer.status !== 429) {
+        budget.answered();
+        return answer;
+      }
+      const pause = budget.rateLimited(rateLimitOf(answer.headers, this.options.now()));
+      // Beyond that, Temporal's retry (after the delay the error carries) is the better place to wait.
+      if (!this.policy.waitOutRateLimits || sends >= MAX_RATE_LIMITED_SENDS || !budget.mayWait(pause)) {
+        return answer;
+      }
+    }
+  }
+
+  /** Waits for the call's token; a pause too long to wait out is the 429 that caused it, with its delay. */
+  private async admit(call: HttpCall): Promise<void> {
+    const base = { operation: call.operation, table: call.table, record: call.record };
+    try {
+      await this.options.budget.acquire(
+        this.policy.priority,
+        call.signal,
+        () => new ServiceNowError({ ...base, kind: 'canceled', reason: 'the request was canceled' }),
+      );
+    } catch (error) {
+      if (!(error instanceof RateLimitedError)) throw error;
+      throw new ServiceNowError({
+        ...base,
+        kind: 'http',
+        status: 429,
+        retryAfterMs: error.retryAfterMs,
+        reason: `not sent: ${describeRateLimit(error.pause)}`,
+      });
+    }
+  }
+
+  private async sendOnce(call: HttpCall): Promise<HttpAnswer> {
     const headers: Record<string, string> = { Accept: 'application/json' };
     if (call.authorization !== undefined) headers.Authorization = call.authorization;
     let body: string | undefined;
@@ -89,6 +160,7 @@ export class HttpTransport {
       headers['Content-Type'] = 'application/json';
       body = JSON.stringify(call.body);
     }
+    const target = call.table ?? call.operation;
     let answer;
     try {
       answer = await this.exchange.send({
@@ -100,8 +172,10 @@ export class HttpTransport {
         signal: call.signal,
       });
     } catch (error) {
+      this.metrics.serviceNowCall(this.options.budget.connection, target, 0);
       throw error instanceof ExchangeError ? this.transportError(error.failure, call) : error;
     }
+    this.metrics.serviceNowCall(this.options.budget.connection, target, answer.status);
     return {
       status: answer.status,
       headers: answer.headers,
@@ -119,6 +193,7 @@ export class HttpTransport {
     // A rejected login (401, or 403 from the token endpoint) is fixed by an operator, not by the request: it is
     // an authentication failure, which activities keep retrying until the credentials are fixed.
     const rejectedLogin = answer.status === 401 || (answer.status === 403 && call.operation === 'token');
+    const limited = answer.status === 429 ? rateLimitOf(answer.headers, this.options.now()) : undefined;
     return new ServiceNowError({
       kind: rejectedLogin ? 'auth' : 'http',
       operation: call.operation,
@@ -127,8 +202,8 @@ export class HttpTransport {
       status: answer.status,
       serviceNowMessage: envelope.success ? peerText(envelope.data.error.message, redactor) : undefined,
       detail: envelope.success ? peerText(envelope.data.error.detail ?? undefined, redactor) : undefined,
-      retryAfterMs: parseRetryAfter(answer.headers['retry-after'], this.options.now()),
-      reason: answer.status >= 300 && answer.status < 400 ? redirectReason(answer) : undefined,
+      retryAfterMs: limited?.delayMs ?? parseRetryAfter(answer.headers['retry-after'], this.options.now()),
+      reason: limited !== undefined ? describeRateLimit(limited) : redirectReason(answer),
     });
   }
 
@@ -204,7 +279,8 @@ export class HttpTransport {
 }
 
 /** Names where a redirect pointed (host only), so an operator can tell a login page from a moved instance. */
-function redirectReason(answer: HttpAnswer): string {
+function redirectReason(answer: HttpAnswer): string | undefined {
+  if (answer.status < 300 || answer.status >= 400) return undefined;
   const location = answer.headers.location;
   if (location === undefined) return 'redirected (not followed)';
   try {

@@ -25,6 +25,7 @@ const settings = parseSettings(
     TicketConnector: {
       Polling: { FirstCheckAfter: '2m' },
       Reminders: { Every: '1d' },
+      Budget: { Workers: '2', Connections: { Token: { CallsPerSecond: '3', CallsPerHour: '600' } } },
       ResourceTypeMappings: {
         SAP_Role: { Connection: 'Real', CallerId: 'svc', TitleTemplate: 't', DescriptionTemplate: 'd' },
       },
@@ -56,12 +57,15 @@ describe('ServiceNow clients by connection name', () => {
 });
 
 describe('settings become adapter options in one place', () => {
-  test('each connection gets its client options: Basic, or OAuth when the three OAuth settings are given', () => {
+  test('each connection gets its client options: Basic or OAuth, and its share of the call budget', () => {
     assert.deepEqual(Object.fromEntries(serviceNowConnections(settings)), {
       Real: {
         tableApiUrl: 'https://a.service-now.com/api/now/table',
         credentials: { kind: 'basic', login: 'a', password: 'b' },
         pageSize: 1000,
+        connection: 'Real',
+        // Default (10 per second, 20000 per hour), shared by two workers.
+        budget: { callsPerSecond: 5, callsPerHour: 10_000 },
       },
       Token: {
         tableApiUrl: 'https://b.service-now.com/api/now/table',
@@ -74,6 +78,8 @@ describe('settings become adapter options in one place', () => {
           password: undefined,
         },
         pageSize: 200,
+        connection: 'Token',
+        budget: { callsPerSecond: 1.5, callsPerHour: 300 },
       },
     });
   });

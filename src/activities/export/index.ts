@@ -44,7 +44,10 @@ export function createExportActivities(deps: ExportActivityDependencies) {
         return exportTable(
           input,
           {
-            client: deps.serviceNow(input.connection),
+            // Background in the call budget; the export waits out 429s itself, with its progress in heartbeats.
+            client: deps
+              .serviceNow(input.connection)
+              .withPriority('background', { waitOutRateLimits: false }),
             cookieDirectory,
             outputRoot: { folder: outputDirectory, connection: input.connection },
           },
