@@ -90,9 +90,18 @@ describe('settings become adapter options in one place', () => {
     assert.equal(mappings.get('constructor'), undefined);
     assert.deepEqual(provisioningSettings(settings), {
       outcomes: settings.TicketConnector.Outcomes,
-      polling: { firstCheckAfterMs: 120_000, maxIntervalMs: 3_600_000, backoffCoefficient: 2, jitter: 0.1 },
+      polling: { firstCheckAfterMs: 120_000, maxIntervalMs: 86_400_000, backoffCoefficient: 2, jitter: 0.1 },
       reminders: { firstAfterMs: undefined, everyMs: 86_400_000 },
       deadline: { afterMs: undefined, outcome: 'Errored', cancelTicket: true },
     });
+  });
+
+  test('the safety poll defaults to a day while the sweep runs, an hour without it, and a given interval wins', () => {
+    const polling = (connector: Record<string, unknown>) =>
+      provisioningSettings(parseSettings({ TicketConnector: { Polling: {}, ...connector } }, 'test')).polling
+        .maxIntervalMs;
+    assert.equal(polling({}), 86_400_000);
+    assert.equal(polling({ Sweep: { Enabled: false } }), 3_600_000);
+    assert.equal(polling({ Polling: { MaxInterval: '2h' } }), 7_200_000);
   });
 });
