@@ -37,6 +37,12 @@ export interface PushReceiverHandle {
   readonly close: () => Promise<void>;
 }
 
+/**
+ * How long a notice may wait for Temporal before it is answered 503: the sender may send it again, and the sweep
+ * catches what push missed, so holding ServiceNow's outbound request longer gains nothing.
+ */
+const TEMPORAL_TIMEOUT_MS = 10_000;
+
 /** At about 150 bytes an entry, a few MB at most; far more notices than a skew window sees. */
 const REPLAY_CACHE_ENTRIES = 20_000;
 
@@ -116,7 +122,9 @@ export function buildPushReceiver(options: PushReceiverOptions): FastifyInstance
     if (!parsed.ok) throw new PushRefusal(400, 'malformed', `malformed: ${parsed.problems.join('; ')}`);
     let outcome;
     try {
-      outcome = await signalTicketOrders(client, parsed.notice);
+      outcome = await client.withDeadline(Date.now() + TEMPORAL_TIMEOUT_MS, () =>
+        signalTicketOrders(client, parsed.notice),
+      );
     } catch (error) {
       // Not delivered: the same request, sent again, must not be taken for a replay.
       replays.forget(check.signature);
