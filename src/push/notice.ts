@@ -6,7 +6,7 @@ import { isSysId, TICKET_TABLES, type TicketTable } from '../contract/tickets';
 /**
  * A ticket-change notice as the business rule posts it (deploy/servicenow/): `{table, sys_id, number,
  * sys_mod_count, correlation_id?}`, values as strings the way ServiceNow serialises a record. A whole record
- * (the Table API's JSON of the ticket) is accepted too: other fields are ignored, never read or kept.
+ * (the Table API's JSON of the ticket) is accepted too: its other fields are dropped unread.
  */
 export interface TicketChangeNotice {
   readonly table: TicketTable;
@@ -26,7 +26,8 @@ const text = () =>
 
 const WHOLE_NUMBER = 'must be a whole number (ServiceNow sends it as a string)';
 
-const noticeSchema = z.looseObject({
+// Other fields (a whole record's) are dropped unread.
+const noticeSchema = z.object({
   table: z.enum(TICKET_TABLES, { error: `must be one of ${TICKET_TABLES.join(', ')}` }),
   sys_id: text().refine(isSysId, 'must be 32 lowercase hex characters'),
   number: text().regex(TICKET_NUMBER, 'must be a ticket number such as INC0010001'),
