@@ -5,14 +5,17 @@
  * notices, so late, repeated and out-of-order deliveries are harmless.
  *
  * `POST <Path>`, `application/json`, signed as src/push/signature.ts says. Answers, each a JSON object:
- * 202 `{result: 'signaled', order}`; 200 `{result: 'ignored', reason}` (unknown ticket, order ended);
- * refusals `{error}` that change nothing: 401 unsigned, bad signature, stale or future timestamp; 409 replayed;
+ * 202 `{result: 'signaled', order}` (plus `alsoSignaled` when several open orders share the ticket number);
+ * 200 `{result: 'ignored', reason}` (unknown ticket, order ended);
+ * refusals `{error}` that change nothing: 401 unsigned, bad signature, stale or future timestamp; 409 replayed
+ * (a per-process cache, see replayCache.ts);
  * 413 larger than MaxBodyBytes; 415 not JSON; 400 malformed; 503 Temporal did not answer (send again).
  *
  * Nothing is logged per request; answers name the problem, never the secret or the body's content.
  */
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Client } from '@temporalio/client';
+import { ConfigError } from '../config/configError';
 import type { PushSettings } from '../config/schema';
 import { noMetrics, type ConnectorMetrics } from '../platform/metrics';
 import { parseNotice } from './notice';
@@ -74,9 +77,9 @@ export function buildPushReceiver(options: PushReceiverOptions): FastifyInstance
   const { settings, client } = options;
   const secret = settings.Secret;
   if (secret === undefined) {
-    throw new Error(
-      'The push receiver needs TicketConnector.Push.Secret, the secret the business rule signs with',
-    );
+    throw new ConfigError('the push receiver settings', [
+      'TicketConnector.Push.Secret: is missing: the receiver needs the secret the business rule signs with',
+    ]);
   }
   const metrics = options.metrics ?? noMetrics;
   const now = options.now ?? (() => new Date());
@@ -115,11 +118,11 @@ export function buildPushReceiver(options: PushReceiverOptions): FastifyInstance
       const { status, error } = REFUSALS[check.problem];
       throw new PushRefusal(status, check.problem, error);
     }
+    const parsed = parseNotice(body);
+    if (!parsed.ok) throw new PushRefusal(400, 'malformed', `malformed: ${parsed.problems.join('; ')}`);
     if (!replays.remember(check.signature, check.timestampMs + settings.MaxSkew, now().getTime())) {
       throw new PushRefusal(409, 'replayed', 'replayed: this signed request was already received');
     }
-    const parsed = parseNotice(body);
-    if (!parsed.ok) throw new PushRefusal(400, 'malformed', `malformed: ${parsed.problems.join('; ')}`);
     let outcome;
     try {
       outcome = await client.withDeadline(Date.now() + TEMPORAL_TIMEOUT_MS, () =>
