@@ -14,6 +14,7 @@ export default tseslint.config(
       'scratch/**',
       '.histories-build/**',
       'eslint.config.mjs',
+      'deploy/servicenow/**', // ES5 for ServiceNow's Rhino engine, with Glide globals
     ],
   },
   eslint.configs.recommended,

@@ -6,6 +6,7 @@ import { registerExportCommands } from './exportCommands';
 import { registerPasswordCommands } from './passwordCommands';
 import { registerProtectCommand } from './protectCommand';
 import { registerProvisioningCommands } from './provisioningCommands';
+import { registerPushCommand } from './pushCommand';
 import { registerSelfCheckCommand } from './selfCheckCommand';
 import { registerServiceNowCommands } from './servicenowCommands';
 import { registerSimulatorCommands } from './simulatorCommands';
@@ -31,6 +32,7 @@ function buildProgram(): Command {
   registerAuditCommands(program);
   registerExportCommands(program);
   registerCodecServerCommand(program);
+  registerPushCommand(program);
   return program;
 }
 

@@ -223,6 +223,7 @@ export class SimulatedInstance {
       sys_id: read('sys_id'),
       number: read('number'),
       sys_mod_count: read('sys_mod_count'),
+      correlation_id: read('correlation_id'),
     });
   }
 }

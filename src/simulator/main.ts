@@ -41,10 +41,13 @@ const program = new Command('servicenow-sim')
   .option('--seed-users <n>', 'users to create at startup', wholeNumber(0, 1_000_000), 0)
   .option('--seed-groups <n>', 'groups to create at startup', wholeNumber(0, 100_000), 0)
   .option('--memberships-per-user <n>', 'groups each seeded user joins', wholeNumber(0, 100), 1)
-  .option('--notify-url <url>', 'POST ticket changes to this URL (https, or http to a loopback host)')
+  .option(
+    '--notify-url <url>',
+    'POST ticket changes to this URL, as the business rule does (https, or http to a loopback host)',
+  )
   .option(
     '--notify-secret <secret>',
-    `shared secret sent with each notification (default: $SNOW_SIM_NOTIFY_SECRET)`,
+    `shared secret signing each notification (X-Snow-Signature; default: $SNOW_SIM_NOTIFY_SECRET)`,
   )
   .option('--notify-delay-ms <ms>', 'hold notifications this long', wholeNumber(0, 3_600_000))
   .option('--random-seed <n>', 'seed for reproducible faults', wholeNumber(0, 2 ** 32 - 1))

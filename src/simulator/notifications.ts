@@ -1,13 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { requireSecureEndpoint, type EndpointProblem } from '../http/secureEndpoint';
+import { signedHeaders } from '../push/signature';
 import type { Prng } from './random';
-
-/** The header carrying the shared secret on every notification. */
-export const NOTIFY_SECRET_HEADER = 'X-ServiceNow-Secret';
 
 export interface NotifyOptions {
   /** https, or plain http to a loopback host; see notifyTarget. */
   readonly url: string;
+  /** Signs every delivery (src/push/signature.ts); it never travels itself. */
   readonly secret: string;
   /** Holds changes this long before delivering them as one batch (late delivery). */
   readonly delayMs?: number;
@@ -20,14 +19,16 @@ export interface NotifyOptions {
 }
 
 /**
- * What an async business rule typically posts: enough to re-read the record, never its content. Values are
- * strings, as everything the platform serialises from a record.
+ * What the connector's business rule posts (deploy/servicenow/): enough to re-read the record, never its
+ * content. Values are strings, as everything the platform serialises from a record; `correlation_id` is "" on a
+ * ticket that carries none.
  */
 export interface ChangeNotification {
   readonly table: string;
   readonly sys_id: string;
   readonly number: string;
   readonly sys_mod_count: string;
+  readonly correlation_id: string;
 }
 
 export interface NotificationStats {
@@ -57,7 +58,7 @@ export class UnsafeNotifyUrlError extends Error {
 }
 
 /**
- * Where the shared secret may go: https, or plain http to a loopback host (local receivers and test doubles),
+ * Where signed notifications may go: https, or plain http to a loopback host (local receivers and test doubles),
  * and no credentials in the URL, which would travel with every notification and show wherever the URL is
  * printed. The URL itself is never repeated in the error, since it may hold such credentials.
  */
@@ -70,7 +71,7 @@ function notifyProblemText(problem: EndpointProblem): string {
     case 'not-a-url':
       return 'is not a URL';
     case 'credentials-in-url':
-      return 'must not hold credentials: the shared secret authenticates the sender';
+      return 'must not hold credentials: the signature with the shared secret authenticates the sender';
     case 'not-https':
       return `must be https://, or http:// to a loopback host (127.0.0.0/8, ::1, localhost), not ${problem.origin}`;
   }
@@ -78,8 +79,9 @@ function notifyProblemText(problem: EndpointProblem): string {
 
 /**
  * Posts ticket changes to an external endpoint, asynchronously and with the imperfections of the real pattern:
- * late, repeated, out of order. A failed delivery is retried a few times and then given up; nothing here can
- * fail the write that caused it.
+ * late, repeated, out of order. Each attempt is signed as the business rule signs it (X-Snow-Timestamp,
+ * X-Snow-Signature), on the wall clock rather than the instance's, since the receiver checks it against its own.
+ * A failed delivery is retried a few times and then given up; nothing here can fail the write that caused it.
  */
 export class Notifier {
   private batch: ChangeNotification[] = [];
@@ -157,12 +159,16 @@ export class Notifier {
     const signal = this.stopping.signal;
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       try {
+        const body = JSON.stringify(change);
         const response = await fetch(this.target, {
           method: 'POST',
-          // A redirect would carry the secret header to wherever it points: it counts as a failed answer.
+          // A redirect would hand the signed notice to wherever it points: it counts as a failed answer.
           redirect: 'manual',
-          headers: { 'content-type': 'application/json', [NOTIFY_SECRET_HEADER]: this.options.secret },
-          body: JSON.stringify(change),
+          headers: {
+            'content-type': 'application/json',
+            ...signedHeaders(this.options.secret, body, new Date()),
+          },
+          body,
           signal: AbortSignal.any([signal, AbortSignal.timeout(DELIVERY_TIMEOUT_MS)]),
         });
         await response.arrayBuffer();

@@ -24,12 +24,7 @@ import { StateSaver } from './stateFile';
 import { registerTableRoutes } from './tableRoutes';
 
 export { ACCESS_REQUEST_ITEM_SYS_ID, ADMIN_USER_SYS_ID, SEEDED_ROLES } from './seed';
-export {
-  NOTIFY_SECRET_HEADER,
-  UnsafeNotifyUrlError,
-  type ChangeNotification,
-  type NotifyOptions,
-} from './notifications';
+export { UnsafeNotifyUrlError, type ChangeNotification, type NotifyOptions } from './notifications';
 export { RATE_LIMIT_RULE_SYS_ID, type Faults } from './limits';
 
 export interface SimulatorOptions {

@@ -3,18 +3,16 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  NOTIFY_SECRET_HEADER,
-  startSimulator,
-  UnsafeNotifyUrlError,
-  type SimulatorHandle,
-} from '../../src/simulator/server';
+import { checkSignature, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../src/push/signature';
+import { startSimulator, UnsafeNotifyUrlError, type SimulatorHandle } from '../../src/simulator/server';
 import { simulatorCalls, useSimulator } from '../helpers/simulator';
 
 /** Contract of the outbound change notifications (an async business rule posting to an external endpoint). */
 
 interface Delivery {
   readonly headers: IncomingHttpHeaders;
+  /** The body as sent: what the signature covers. */
+  readonly raw: string;
   readonly body: Record<string, string>;
   readonly receivedAt: number;
 }
@@ -44,6 +42,7 @@ function useReceiver(options: { failFirst?: number; redirectTo?: () => string } 
         }
         deliveries.push({
           headers: request.headers,
+          raw: text,
           body: JSON.parse(text) as Record<string, string>,
           receivedAt: performance.now(),
         });
@@ -83,8 +82,11 @@ describe('simulator notifications', () => {
   const receiver = useReceiver();
   const snow = useSimulator(() => ({ notify: { url: receiver.url, secret: SECRET } }));
 
-  test('each insert and update of a ticket posts {table, sys_id, number, sys_mod_count} with the secret', async () => {
-    const incident = await snow.create('incident', { short_description: 'notify me' });
+  test('each insert and update of a ticket posts {table, sys_id, number, sys_mod_count, correlation_id}, signed', async () => {
+    const incident = await snow.create('incident', {
+      short_description: 'notify me',
+      correlation_id: 'Sim:1:added:abc',
+    });
     await snow.call(`/api/now/table/incident/${incident.sys_id}`, {
       method: 'PATCH',
       body: { description: 'x' },
@@ -95,10 +97,38 @@ describe('simulator notifications', () => {
       sys_id: incident.sys_id,
       number: incident.number,
       sys_mod_count: '0',
+      correlation_id: 'Sim:1:added:abc',
     });
     assert.equal(updated?.body.sys_mod_count, '1');
-    assert.equal(created?.headers[NOTIFY_SECRET_HEADER.toLowerCase()], SECRET);
     assert.equal(created?.headers['content-type'], 'application/json');
+    for (const delivery of [created, updated]) {
+      assert.ok(delivery !== undefined);
+      const signed = (secret: string) =>
+        checkSignature(
+          {
+            timestamp: delivery.headers[TIMESTAMP_HEADER.toLowerCase()],
+            signature: delivery.headers[SIGNATURE_HEADER.toLowerCase()],
+            body: Buffer.from(delivery.raw, 'utf8'),
+          },
+          secret,
+          new Date(),
+          60_000,
+        );
+      assert.equal(signed(SECRET).ok, true, 'signed with the shared secret, just now');
+      assert.deepEqual(signed('Another-secret-1'), { ok: false, problem: 'bad-signature' });
+      assert.ok(
+        !JSON.stringify(delivery.headers).includes(SECRET) && !delivery.raw.includes(SECRET),
+        'the secret itself never travels',
+      );
+    }
+  });
+
+  test('a ticket without a correlation id sends it empty, as a business rule serialises an empty field', async () => {
+    const before = receiver.deliveries.length;
+    const incident = await snow.create('incident', { short_description: 'untagged' });
+    const deliveries = await receiver.waitFor(before + 1);
+    assert.equal(deliveries[before]?.body.number, incident.number);
+    assert.equal(deliveries[before]?.body.correlation_id, '');
   });
 
   test('catalog requests notify; identity tables and unchanged updates do not', async () => {
@@ -218,12 +248,12 @@ async function waitForOutcomes(sim: SimulatorHandle, count: number): Promise<voi
   }
 }
 
-describe('simulator notifications: where the secret may go', () => {
+describe('simulator notifications: where signed notices may go', () => {
   const elsewhere = useReceiver();
   const redirecting = useReceiver({ redirectTo: () => elsewhere.url });
   const snow = useSimulator(() => ({ notify: { url: redirecting.url, secret: SECRET } }));
 
-  test('a redirect is a failed delivery, never followed: its target never sees the secret', async () => {
+  test('a redirect is a failed delivery, never followed: its target never sees the notice', async () => {
     await snow.create('incident', { short_description: 'redirected' });
     await waitForOutcomes(snow.sim, 1);
     assert.ok(redirecting.attempts >= 1, 'the configured endpoint was called');
