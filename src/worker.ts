@@ -17,12 +17,17 @@ import {
   type WorkerDeployment,
 } from './platform/connectorWorker';
 import { healthEndpoint, startHealthServer } from './platform/healthServer';
+import type { ConnectorMetrics } from './platform/metrics';
+import { installMetrics } from './platform/prometheusMetrics';
+import { startClosureServices } from './platform/closureServices';
 
 export interface RunningWorker {
   /** The deployment name and build id this worker reports (and is routed by, with versioning). */
   deployment: WorkerDeployment;
   /** Whether a second worker runs password resets on the password task queue (an encryption key is active). */
   passwordResets: boolean;
+  /** The push receiver's endpoint, when this process runs it (TicketConnector.Push.Enabled). */
+  pushUrl: string | undefined;
   /** Resolves when the worker has stopped (after shutdown() or a fatal error). */
   done: Promise<void>;
   shutdown(): Promise<void>;
@@ -34,6 +39,8 @@ export async function startWorker(
   env: NodeJS.ProcessEnv = process.env,
   /** The credential stores behind `settings`, read again after ServiceNow refuses a secret. */
   live?: LiveSettings,
+  /** Where the connector's metrics go (installMetrics, before anything connects); none by default. */
+  metrics?: ConnectorMetrics,
 ): Promise<RunningWorker> {
   // Before connecting: an unusable build id or health endpoint is a configuration error (exit code 2), not a crash.
   const deployment = resolveWorkerDeployment(settings, env);
@@ -49,12 +56,14 @@ export async function startWorker(
       assignments,
       deployment,
       ...(live === undefined ? {} : { live }),
+      ...(metrics === undefined ? {} : { metrics }),
     });
   // Password resets get their own, always encrypting worker; without an active key there are none to run.
   const workers = [await workerOn(target.taskQueue)];
   if (canSealPasswords(settings.TicketConnector.Encryption)) {
     workers.push(await workerOn(passwordTaskQueue(target.taskQueue)));
   }
+  const closure = await startClosureServices(settings, target, metrics);
   const health =
     endpoint === undefined
       ? undefined
@@ -71,6 +80,7 @@ export async function startWorker(
   );
   const done = Promise.allSettled(runs).then(async (results) => {
     health?.close();
+    await closure.close();
     await assignments.close();
     await connection.close();
     const failure = results.find((result) => result.status === 'rejected');
@@ -79,6 +89,7 @@ export async function startWorker(
   return {
     deployment,
     passwordResets: workers.length > 1,
+    pushUrl: closure.pushUrl,
     done,
     async shutdown() {
       stopAll();
@@ -113,7 +124,9 @@ export function describeDeployment(deployment: WorkerDeployment, target: Tempora
 async function main(): Promise<void> {
   const config = await loadSettings();
   const target = resolveTemporalTarget(config.settings);
-  const running = await startWorker(config.settings, target, process.env, config.live);
+  // The SDK's runtime is installed once per process, before anything connects.
+  const metrics = installMetrics(config.settings.TicketConnector.Metrics);
+  const running = await startWorker(config.settings, target, process.env, config.live, metrics);
   console.log(
     `Worker polling task queue "${target.taskQueue}" in namespace "${target.namespace}" at ${target.address} ` +
       `(config: ${config.file ?? 'embedded defaults'})`,
@@ -124,6 +137,9 @@ async function main(): Promise<void> {
       ? `Password resets on task queue "${passwordTaskQueue(target.taskQueue)}" (payloads encrypted)`
       : 'Password resets off: no payload key is active (TicketConnector.Encryption.ActiveKey)',
   );
+  const { Metrics } = config.settings.TicketConnector;
+  if (Metrics.Port !== undefined) console.log(`Metrics on http://${Metrics.Host}:${Metrics.Port}/metrics`);
+  if (running.pushUrl !== undefined) console.log(`Push receiver on ${running.pushUrl}`);
   await running.done;
 }
 

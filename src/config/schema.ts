@@ -276,7 +276,8 @@ export const SAFETY_POLL_INTERVAL_MS = { withSweep: 86_400_000, withoutSweep: 3_
  */
 const pushSchema = z
   .strictObject({
-    Enabled: booleanString().default(false),
+    /** Unset: off in a worker, on in `npm start` (which generates the secret); false keeps it off everywhere. */
+    Enabled: booleanString().optional(),
     Port: integerString(0, 65_535).default(8235),
     /** Default 127.0.0.1; behind a reverse proxy or in a container, 0.0.0.0. */
     Host: healthHostSchema.default('127.0.0.1'),
@@ -292,7 +293,7 @@ const pushSchema = z
     MaxSkew: duration("how far a request's timestamp may be from this clock").default(300_000),
     MaxBodyBytes: integerString(256, 10_485_760).default(65_536),
   })
-  .refine((push) => !push.Enabled || push.Secret !== undefined, {
+  .refine((push) => push.Enabled !== true || push.Secret !== undefined, {
     path: ['Secret'],
     message: 'is missing: Enabled needs the shared secret the business rule signs with',
   });

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { SettingsFile } from '../config/schema';
 import type { ResourceTypeMapping } from '../provisioning/ticketContent';
+import type { NotifyOptions } from '../simulator/notifications';
 import type { SimulatorHandle } from '../simulator/server';
 import { isListening, PortInUseError } from './devServer';
 
@@ -85,6 +86,8 @@ export async function startLocalSimulator(
   settings: SettingsFile,
   dataDir: string,
   env: NodeJS.ProcessEnv = process.env,
+  /** Where it posts signed change notifications: the worker's push receiver (see localPush.ts). */
+  notify?: NotifyOptions,
 ): Promise<LocalSimulator> {
   const port = localSimulatorPort(env);
   if (await isListening('127.0.0.1', port)) throw new PortInUseError(port, 'SNOW_SIM_PORT');
@@ -99,6 +102,7 @@ export async function startLocalSimulator(
     oauth: { clientId: 'snow-ticket-connector', clientSecret },
     // Temporal keeps the workflows in dataDir; the tickets they poll must survive a restart as well.
     stateFile,
+    ...(notify === undefined ? {} : { notify }),
   });
   const connection = {
     Server: handle.tableApiUrl,
@@ -143,8 +147,9 @@ export function demoMapping(caller: string): ResourceTypeMapping {
 }
 
 /**
- * The simulator is a demo: its tickets are closed by hand a minute later, not after days. Checks come every few
- * seconds, and a resource type for the example order is mapped unless the settings map it already.
+ * The simulator is a demo: its tickets are closed by hand a minute later, not after days. Push tells the order at
+ * once; the sweep runs every 15 seconds and the safety poll every few minutes, so that each layer shows within a
+ * demo. A resource type for the example order is mapped unless the settings map it already.
  */
 function withDemoMapping(settings: SettingsFile, caller: string): SettingsFile {
   const connector = settings.TicketConnector;
@@ -152,7 +157,8 @@ function withDemoMapping(settings: SettingsFile, caller: string): SettingsFile {
     ...settings,
     TicketConnector: {
       ...connector,
-      Polling: { ...connector.Polling, FirstCheckAfter: 5_000, MaxInterval: 30_000 },
+      Polling: { ...connector.Polling, FirstCheckAfter: 5_000, MaxInterval: 300_000 },
+      Sweep: { ...connector.Sweep, Interval: 15_000 },
       ResourceTypeMappings: { [DEMO_RESOURCE_TYPE]: demoMapping(caller), ...connector.ResourceTypeMappings },
     },
   };

@@ -17,7 +17,11 @@ import { isListening, PortInUseError, startDevServer, type DevServer } from './d
 import { startCodecServer, type CodecServerHandle } from '../codec/server';
 import { codecServerKeyring, ordersDataConverter } from '../platform/encryption';
 import type { SettingsFile } from '../config/schema';
+import { formatDuration } from '../contract/durations';
+import { provisioningSettings } from '../platform/adapters';
+import { installMetrics } from '../platform/prometheusMetrics';
 import { ensureLocalEncryption, localEncryptionFile, withLocalKey } from './localEncryption';
+import { localNotifyTarget, withLocalPush } from './localPush';
 import { StateFileError } from '../simulator/stateFile';
 import {
   DEMO_RESOURCE_TYPE,
@@ -73,10 +77,22 @@ async function startLocalCodecServer(
   return { handle, tokenSource };
 }
 
+/** Which of the three closure layers run: push, the sweep, and the per-order safety poll (always). */
+function closureLayers(settings: SettingsFile, pushUrl: string | undefined): string {
+  const { Sweep } = settings.TicketConnector;
+  return [
+    pushUrl === undefined ? 'push off' : `push to ${pushUrl}`,
+    Sweep.Enabled ? `sweep every ${formatDuration(Sweep.Interval)}` : 'sweep off',
+    `safety poll at most every ${formatDuration(provisioningSettings(settings).polling.maxIntervalMs)}`,
+  ].join(', ');
+}
+
 async function main(): Promise<void> {
   // The stack prints its own summary; worker internals (bundling, state changes) only when asked for.
-  Runtime.install({ logger: new DefaultLogger((process.env.LOG_LEVEL ?? 'WARN') as LogLevel) });
+  const logger = new DefaultLogger((process.env.LOG_LEVEL ?? 'WARN') as LogLevel);
   const config = await loadSettings();
+  const metrics = installMetrics(config.settings.TicketConnector.Metrics, { logger });
+  if (metrics === undefined) Runtime.install({ logger });
   const target = resolveTemporalTarget(config.settings);
   const { address } = target;
   const { host, port } = splitAddress(address);
@@ -84,8 +100,11 @@ async function main(): Promise<void> {
   mkdirSync(dataDir, { recursive: true });
 
   const uiPort = Number(process.env.TEMPORAL_UI_PORT ?? DEFAULT_UI_PORT);
-  // Orders are encrypted, as in production; the Web UI reads them through the codec server.
-  const encrypted = encryptedSettings(config.settings, dataDir);
+  // Orders are encrypted, as in production; the Web UI reads them through the codec server. Closures are pushed.
+  const encrypted = withLocalPush(
+    encryptedSettings(config.settings, dataDir),
+    ensureLocalEncryption(dataDir),
+  );
   const codec = await startLocalCodecServer(encrypted, dataDir, uiPort);
 
   // A non-loopback address means a real cluster: run the worker against it and start no server.
@@ -116,12 +135,20 @@ async function main(): Promise<void> {
   };
   try {
     const noConnection = Object.keys(config.settings.Connections).length === 0;
-    simulator = noConnection ? await startLocalSimulator(encrypted, dataDir) : undefined;
+    simulator = noConnection
+      ? await startLocalSimulator(encrypted, dataDir, process.env, localNotifyTarget(encrypted))
+      : undefined;
     const settings = simulator?.settings ?? encrypted;
     const connection = await Connection.connect(target.connectionOptions);
     const added = await registerSearchAttributes(connection, target.namespace);
     // The simulator's settings are its own; credential stores only stand behind the configured connections.
-    const worker = await startWorker(settings, target, process.env, simulator ? undefined : config.live);
+    const worker = await startWorker(
+      settings,
+      target,
+      process.env,
+      simulator ? undefined : config.live,
+      metrics,
+    );
     let stopping = false;
     const stopAll = (signal: NodeJS.Signals) => {
       if (stopping) return;
@@ -168,6 +195,12 @@ async function main(): Promise<void> {
       `                   read decrypted payloads in the Web UI: sign in once at ${codec.handle.url}/login`,
       `                   with the token ${codec.tokenSource}, then in the UI's Codec Server`,
       `                   settings use ${codec.handle.url} with "Include cross-origin credentials" on`,
+      `  Closures:        ${closureLayers(settings, worker.pushUrl)}`,
+      ...(metrics === undefined
+        ? []
+        : [
+            `  Metrics:         http://${settings.TicketConnector.Metrics.Host}:${settings.TicketConnector.Metrics.Port}/metrics`,
+          ]),
       `  Config:          ${config.file ?? 'embedded defaults (no appsettings.agent.json found)'}`,
       ...(simulator
         ? [
