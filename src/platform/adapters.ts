@@ -8,7 +8,9 @@ import { createActivities, type ConnectorActivities } from '../activities';
 import type { ProvisioningSettings } from '../activities/provisioning';
 import type { AssignmentStore } from '../assignments/store';
 import { SAFETY_POLL_INTERVAL_MS, type SettingsFile } from '../config/schema';
+import type { SweepPlan } from '../contract/sweep';
 import type { LiveSettings } from '../credentials/refresh';
+import type { ConnectorMetrics } from './metrics';
 import type { ResourceTypeMappings } from '../provisioning/ticketContent';
 import type { FixedCredentials, ServiceNowCredentials } from '../servicenow/auth';
 import type { ServiceNowClient, ServiceNowClientOptions } from '../servicenow/client';
@@ -105,6 +107,25 @@ export function provisioningSettings(settings: SettingsFile): ProvisioningSettin
   };
 }
 
+/**
+ * The sweep settings of every connection that has ticket mappings, with the tables of its mappings; sweeping is
+ * on or off as a whole (`TicketConnector.Sweep.Enabled`, read by the caller).
+ */
+export function ticketSweepPlans(settings: SettingsFile): Map<string, SweepPlan> {
+  const { Interval, Overlap, PageSize } = settings.TicketConnector.Sweep;
+  const tables = new Map<string, Set<SweepPlan['tables'][number]>>();
+  for (const mapping of resourceTypeMappings(settings).values()) {
+    const known = tables.get(mapping.Connection) ?? new Set();
+    tables.set(mapping.Connection, known.add(mapping.Table));
+  }
+  return new Map(
+    [...tables].map(([connection, used]): [string, SweepPlan] => [
+      connection,
+      { tables: [...used].sort(), intervalMs: Interval, overlapMs: Overlap, pageSize: PageSize },
+    ]),
+  );
+}
+
 export interface ConnectorActivityOptions {
   readonly settings: SettingsFile;
   readonly version: string;
@@ -116,6 +137,7 @@ export interface ConnectorActivityOptions {
   readonly serviceNow?: ServiceNowClients;
   /** The settings' credential stores, read again after ServiceNow refuses a secret (see loadSettings). */
   readonly live?: LiveSettings;
+  readonly metrics?: ConnectorMetrics;
 }
 
 /** The worker's activities, wired to adapters built from the settings. */
@@ -139,5 +161,11 @@ export function connectorActivities(options: ConnectorActivityOptions): Connecto
     },
     export: { exportSettings: (connection) => resolveExportSettings(settings, connection), serviceNow },
     passwords: { serviceNow, mappings },
+    sweep: {
+      serviceNow,
+      plan: (connection) =>
+        settings.TicketConnector.Sweep.Enabled ? ticketSweepPlans(settings).get(connection) : undefined,
+      ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+    },
   });
 }
