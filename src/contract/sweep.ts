@@ -9,6 +9,9 @@ import type { TicketTable } from './tickets';
  * Workflow code imports this module: no Node built-ins, no I/O.
  */
 
+/** ServiceNow's `YYYY-MM-DD HH:MM:SS` (UTC), the form of every watermark; in it, text order is time order. */
+export const SERVICENOW_DATE_TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
+
 /** What a connection's sweep reads and how often, from the worker's settings (`TicketConnector.Sweep`). */
 export interface SweepPlan {
   /** The tables of the connection's ResourceTypeMappings. */

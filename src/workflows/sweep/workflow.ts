@@ -10,6 +10,7 @@ import {
 import { MAX_CONNECTION_LENGTH } from '../../contract/limits';
 import { CONNECTION_IDENTIFIER } from '../../contract/order';
 import {
+  SERVICENOW_DATE_TIME,
   sweepStatusQuery,
   type LastSweep,
   type SweepPlan,
@@ -18,7 +19,6 @@ import {
   type TicketSweepResult,
 } from '../../contract/sweep';
 import { TICKET_TABLES } from '../../contract/tickets';
-import { isServiceNowDateTime } from '../../export/timestamps';
 import { planTicketSweep, sweepTicketChanges } from './activityStubs';
 
 /**
@@ -127,7 +127,10 @@ function checkInput(input: TicketSweepInput): TicketSweepInput {
     );
   }
   if (carried !== undefined) {
-    if (carried.watermark !== undefined && !isServiceNowDateTime(carried.watermark)) {
+    if (
+      carried.watermark !== undefined &&
+      (typeof carried.watermark !== 'string' || !SERVICENOW_DATE_TIME.test(carried.watermark))
+    ) {
       problems.push('carried.watermark: must be a date-time written YYYY-MM-DD HH:MM:SS');
     }
     if (!Array.isArray(carried.recentlySignaled)) {
