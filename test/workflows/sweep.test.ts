@@ -137,6 +137,12 @@ describe('ticketSweepWorkflow (dev server, sweep activities with a recording not
     assert.equal(status.lastSweep?.counts?.signaled, 0);
     assert.equal(status.lastSweep?.counts?.repeated, 5);
     await handle.terminate('test done');
+    // The history replays against the workflow code (no non-determinism in the loop).
+    await Worker.runReplayHistory(
+      { workflowBundle: await workflowBundle() },
+      await handle.fetchHistory(),
+      handle.workflowId,
+    );
   });
 
   test('an attempt that fails after a page is retried from its heartbeat: nothing is missed or read again', async () => {
