@@ -10,6 +10,7 @@ import { Context } from '@temporalio/activity';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createSweepActivities, type NotifyOrder } from '../../src/activities/sweep';
+import { fetchRunHistories } from '../../src/client/histories';
 import { startOrder } from '../../src/client/provisioning';
 import { ensureTicketSweeps } from '../../src/client/sweeps';
 import { statusQuery } from '../../src/contract/messages';
@@ -18,9 +19,10 @@ import { sweepStatusQuery, type SweepPlan, type TicketSweepStatus } from '../../
 import { ServiceNowClient } from '../../src/servicenow/client';
 import { CORRELATION_DISPLAY } from '../../src/servicenow/ticketCreation';
 import type { provisioningWorkflow, ticketSweepWorkflow } from '../../src/workflows';
-import { simulatorSettings, testOrder, useProvisioningEnv } from '../helpers/provisioning';
+import { SWEEPS_PER_RUN } from '../../src/workflows/sweep/workflow';
+import { CONNECTION, simulatorSettings, testOrder, useProvisioningEnv } from '../helpers/provisioning';
 import { simulatorCalls, useSimulator } from '../helpers/simulator';
-import { createDevServerEnv, workflowBundle } from '../helpers/temporal';
+import { createDevServerEnv, createTimeSkippingEnv, workflowBundle } from '../helpers/temporal';
 import { waitFor } from '../helpers/waitFor';
 
 interface Told {
@@ -237,5 +239,39 @@ describe('end to end: the sweep ends an order whose own poll waits a day (connec
       Sweep: { Enabled: 'false' },
     });
     assert.deepEqual(await ensureTicketSweeps(client, off, taskQueue), { ...expected, enabled: false });
+  });
+});
+
+// Alone in its own server: an hour of skipped time must not drag other tests' workflows through it.
+describe('the sweep continues as new, carrying its state (time-skipping server)', () => {
+  const fixture = useProvisioningEnv(createTimeSkippingEnv);
+
+  test(`after ${SWEEPS_PER_RUN} sweeps a new run goes on with the watermark and the versions told`, async () => {
+    const { env } = fixture;
+    const harness = await fixture.startWorker('sweep-runs', { Sweep: { Interval: '1m' } });
+    const id = orderId(CONNECTION, 'carried');
+    const created = await simulatorCalls(() => fixture.sim).create('incident', {
+      short_description: 'ticket of an order that has ended',
+      correlation_id: id,
+      correlation_display: CORRELATION_DISPLAY,
+    });
+    await ensureTicketSweeps(env.client, harness.settings, harness.taskQueue);
+    const handle = env.client.workflow.getHandle(ticketSweepWorkflowId(CONNECTION));
+    const { runId } = await handle.describe();
+
+    await env.sleep((SWEEPS_PER_RUN + 5) * 60_000);
+    const status = await handle.query(sweepStatusQuery);
+    assert.notEqual((await handle.describe()).runId, runId);
+    assert.ok(status.sweeps > SWEEPS_PER_RUN, `sweeps are counted across runs (${status.sweeps})`);
+    assert.equal(status.watermark, created.sys_updated_on);
+    // The version told in the first run is remembered in the next: not told again.
+    assert.deepEqual(status.lastSweep?.counts, { calls: 3, rows: 1, signaled: 0, ignored: 0, repeated: 1 });
+    const runs = await fetchRunHistories(env.client, handle.workflowId);
+    assert.ok(runs.length >= 2);
+    for (const run of runs) {
+      const events = run.history.events?.length ?? 0;
+      assert.ok(events < 1_000, `run ${run.runId} has ${events} events`);
+    }
+    await handle.terminate('test done');
   });
 });
