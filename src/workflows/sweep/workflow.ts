@@ -28,7 +28,7 @@ import { planTicketSweep, sweepTicketChanges } from './activityStubs';
 export const SWEEPS_PER_RUN = 60;
 
 /**
- * Watches one connection's tickets for the orders waiting on them (README, "Ticket sweep"): every interval, one
+ * Watches one connection's tickets for the orders waiting on them: every interval, one
  * activity reads the connector's tickets changed since the watermark and signals their orders. Runs forever
  * under the id `ticketSweepWorkflowId(connection)`, one run per `SWEEPS_PER_RUN` sweeps; ends by itself when
  * the worker's settings no longer give it anything to sweep.
