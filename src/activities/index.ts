@@ -2,6 +2,7 @@ import { createDescribeWorker, type DescribeWorkerDependencies } from './describ
 import { createExportActivities, type ExportActivityDependencies } from './export';
 import { createPasswordResetActivities, type PasswordResetActivityDependencies } from './passwordReset';
 import { createProvisioningActivities, type ProvisioningActivityDependencies } from './provisioning';
+import { createSweepActivities, type SweepActivityDependencies } from './sweep';
 
 /** What the activities are built from; src/platform/adapters.ts builds it from the settings. */
 export interface ActivityDependencies {
@@ -9,6 +10,7 @@ export interface ActivityDependencies {
   readonly provisioning: ProvisioningActivityDependencies;
   readonly export: ExportActivityDependencies;
   readonly passwords: PasswordResetActivityDependencies;
+  readonly sweep: SweepActivityDependencies;
 }
 
 /** Activities are built from their dependencies so that tests can hand in their own. */
@@ -18,6 +20,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createProvisioningActivities(deps.provisioning),
     ...createExportActivities(deps.export),
     ...createPasswordResetActivities(deps.passwords),
+    ...createSweepActivities(deps.sweep),
   };
 }
 

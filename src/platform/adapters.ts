@@ -10,6 +10,7 @@ import { createActivities, type ConnectorActivities } from '../activities';
 import type { ProvisioningSettings } from '../activities/provisioning';
 import type { AssignmentStore } from '../assignments/store';
 import { SAFETY_POLL_INTERVAL_MS, type SettingsFile } from '../config/schema';
+import type { SweepPlan } from '../contract/sweep';
 import type { LiveSettings } from '../credentials/refresh';
 import type { ResourceTypeMappings } from '../provisioning/ticketContent';
 import type { FixedCredentials, ServiceNowCredentials } from '../servicenow/auth';
@@ -119,6 +120,25 @@ export function provisioningSettings(settings: SettingsFile): ProvisioningSettin
   };
 }
 
+/**
+ * The sweep settings of every connection that has ticket mappings, with the tables of its mappings; sweeping is
+ * on or off as a whole (`TicketConnector.Sweep.Enabled`, read by the caller).
+ */
+export function ticketSweepPlans(settings: SettingsFile): Map<string, SweepPlan> {
+  const { Interval, Overlap, PageSize } = settings.TicketConnector.Sweep;
+  const tables = new Map<string, Set<SweepPlan['tables'][number]>>();
+  for (const mapping of resourceTypeMappings(settings).values()) {
+    const known = tables.get(mapping.Connection) ?? new Set();
+    tables.set(mapping.Connection, known.add(mapping.Table));
+  }
+  return new Map(
+    [...tables].map(([connection, used]): [string, SweepPlan] => [
+      connection,
+      { tables: [...used].sort(), intervalMs: Interval, overlapMs: Overlap, pageSize: PageSize },
+    ]),
+  );
+}
+
 export interface ConnectorActivityOptions {
   readonly settings: SettingsFile;
   readonly version: string;
@@ -130,7 +150,7 @@ export interface ConnectorActivityOptions {
   readonly serviceNow?: ServiceNowClients;
   /** The settings' credential stores, read again after ServiceNow refuses a secret (see loadSettings). */
   readonly live?: LiveSettings;
-  /** Where ServiceNow calls, budget waits and recorded states are counted (see prometheusMetrics.ts). */
+  /** Where ServiceNow calls, budget waits, recorded states and sweeps are counted (see prometheusMetrics.ts). */
   readonly metrics?: ConnectorMetrics;
 }
 
@@ -157,5 +177,12 @@ export function connectorActivities(options: ConnectorActivityOptions): Connecto
     export: { exportSettings: (connection) => resolveExportSettings(settings, connection), serviceNow },
     // Urgent; a 429 fails the attempt at once and Temporal retries it after the delay, visibly in its history.
     passwords: { serviceNow: withPriority(serviceNow, 'urgent', { waitOutRateLimits: false }), mappings },
+    // The sweep yields to ticket creation when the budget is tight, like safety polls and reminders.
+    sweep: {
+      serviceNow: withPriority(serviceNow, 'background'),
+      plan: (connection) =>
+        settings.TicketConnector.Sweep.Enabled ? ticketSweepPlans(settings).get(connection) : undefined,
+      ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+    },
   });
 }

@@ -28,6 +28,8 @@ export interface CallOptions {
 
 export interface ReadOptions extends CallOptions {
   readonly fields?: readonly string[];
+  /** Rows per call of keyset paging, in place of the connection's page size (the sweep reads small pages). */
+  readonly pageSize?: number;
   /** Also read display values (choice labels, names of referenced records). */
   readonly displayValues?: boolean;
 }
@@ -257,7 +259,7 @@ export class TableApi {
           params: {
             ...this.readParams(table, options, 'list'),
             sysparm_query: query,
-            sysparm_limit: String(this.options.pageSize),
+            sysparm_limit: String(options.pageSize ?? this.options.pageSize),
             sysparm_suppress_pagination_header: 'true',
             // Counting is a second query on the instance; only the first page's count is worth it (progress).
             ...(last === undefined ? {} : { sysparm_no_count: 'true' }),
