@@ -20,6 +20,7 @@ import { healthEndpoint, startHealthServer } from './platform/healthServer';
 import type { ConnectorMetrics } from './platform/metrics';
 import { installMetrics } from './platform/prometheusMetrics';
 import { startClosureServices } from './platform/closureServices';
+import type { TicketSweeps } from './client/sweeps';
 
 export interface RunningWorker {
   /** The deployment name and build id this worker reports (and is routed by, with versioning). */
@@ -28,6 +29,8 @@ export interface RunningWorker {
   passwordResets: boolean;
   /** The push receiver's endpoint, when this process runs it (TicketConnector.Push.Enabled). */
   pushUrl: string | undefined;
+  /** The sweep workflows running (TicketConnector.Sweep). */
+  sweeps: TicketSweeps;
   /** Resolves when the worker has stopped (after shutdown() or a fatal error). */
   done: Promise<void>;
   shutdown(): Promise<void>;
@@ -90,6 +93,7 @@ export async function startWorker(
     deployment,
     passwordResets: workers.length > 1,
     pushUrl: closure.pushUrl,
+    sweeps: closure.sweeps,
     done,
     async shutdown() {
       stopAll();
@@ -121,6 +125,13 @@ export function describeDeployment(deployment: WorkerDeployment, target: Tempora
   );
 }
 
+export function describeSweeps(sweeps: TicketSweeps): string {
+  const names = sweeps.running.map((sweep) => sweep.workflowId).join(', ');
+  if (sweeps.enabled)
+    return `Ticket sweeps running: ${names === '' ? 'none (no connection has ticket mappings)' : names}`;
+  return `Ticket sweeps off (TicketConnector.Sweep.Enabled)${names === '' ? '' : `; still running until their next run: ${names}`}`;
+}
+
 async function main(): Promise<void> {
   const config = await loadSettings();
   const target = resolveTemporalTarget(config.settings);
@@ -140,6 +151,7 @@ async function main(): Promise<void> {
   const { Metrics } = config.settings.TicketConnector;
   if (Metrics.Port !== undefined) console.log(`Metrics on http://${Metrics.Host}:${Metrics.Port}/metrics`);
   if (running.pushUrl !== undefined) console.log(`Push receiver on ${running.pushUrl}`);
+  console.log(describeSweeps(running.sweeps));
   await running.done;
 }
 
