@@ -18,10 +18,6 @@ import { checkServerBuild, serverBuildIn, serverDir, TEMPORAL_SERVER_VERSION } f
  */
 
 const SERVER_MODULE = 'go.temporal.io/server';
-const PACKAGES = {
-  server: `${SERVER_MODULE}/cmd/server`,
-  sqlTool: `${SERVER_MODULE}/cmd/tools/sql`,
-} as const;
 /** A cold build of the server on 2 cores takes minutes; this only stops a hung toolchain. */
 const STEP_TIMEOUT_MS = 40 * 60_000;
 
@@ -97,8 +93,10 @@ export function ensureServerBuild(options: { dir?: string; log?: Log } = {}): {
     run(log, 'go mod init', go, ['mod', 'init', 'local/temporal-server-build'], moduleDir, env);
     run(log, 'go get', go, ['get', `${SERVER_MODULE}@v${TEMPORAL_SERVER_VERSION}`], moduleDir, env);
     const build = serverBuildIn(staging);
-    for (const [name, pkg] of Object.entries(PACKAGES)) {
-      const output = name === 'server' ? build.server : build.sqlTool;
+    for (const [pkg, output] of [
+      [`${SERVER_MODULE}/cmd/server`, build.server],
+      [`${SERVER_MODULE}/cmd/tools/sql`, build.sqlTool],
+    ] as const) {
       run(log, `go build ${pkg}`, go, ['build', '-trimpath', '-o', output, pkg], moduleDir, env);
     }
     const source = run(log, 'go list', go, ['list', '-m', '-f', '{{.Dir}}', SERVER_MODULE], moduleDir, env);
