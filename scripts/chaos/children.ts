@@ -44,6 +44,8 @@ export interface ChildOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Both output streams are appended here. */
   readonly logFile: string;
+  /** Runs the child as this user (root only): PostgreSQL refuses to run as root. */
+  readonly user?: { readonly uid: number; readonly gid: number };
 }
 
 /** Starts `command` with its output going to a log file and to line listeners. */
@@ -57,6 +59,7 @@ export function startChild(
     cwd: repoRoot,
     env: options.env ?? childEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...options.user,
   });
   if (child.pid === undefined) throw new Error(`${name} could not be started (${command})`);
   running.add(child);
