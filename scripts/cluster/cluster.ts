@@ -4,11 +4,11 @@ import { Connection } from '@temporalio/client';
 import { Closers } from '../chaos/stack';
 import type { Child } from '../chaos/children';
 import { registerNamespace, waitUntilServing } from './namespace';
-import { startPostgres } from './postgres';
+import { startPostgres, type RunningPostgres } from './postgres';
 import { findPostgresBinDir, PostgresMissingError } from './postgresInstall';
 import { setupDatabases } from './schema';
-import { requireServerBuild } from './serverBinaries';
-import { allocatePorts, writeServerConfig, type Role } from './serverConfig';
+import { requireServerBuild, type ServerBuild } from './serverBinaries';
+import { allocatePorts, writeServerConfig, type Role, type ServerConfig } from './serverConfig';
 import { startServerProcesses, stopServerProcesses } from './serverProcesses';
 
 export interface Cluster {
@@ -52,8 +52,7 @@ export async function startCluster(options: {
     log(`PostgreSQL on ${postgres.host}:${postgres.port}`);
     setupDatabases(build, postgres, log);
 
-    const config = writeServerConfig(path.join(options.dir, 'config'), postgres, await allocatePorts());
-    const roles = await startServerProcesses(build, config, logDir);
+    const { config, roles } = await startRoles(build, options.dir, postgres, logDir, log);
     closers.add(() => stopServerProcesses(roles));
     log(
       `Temporal roles: ${[...roles].map(([role, child]) => `${role} (pid ${child.pid}, port ${config.ports[role].grpc})`).join(', ')}`,
@@ -78,5 +77,31 @@ export async function startCluster(options: {
   } catch (error) {
     await closers.closeAll();
     throw error;
+  }
+}
+
+const ROLE_START_ATTEMPTS = 2;
+
+/**
+ * The roles on ports drawn at random below 32768, where another process may take one between the draw and the
+ * bind: a role that exits while starting is tried once more, all roles on new ports.
+ */
+async function startRoles(
+  build: ServerBuild,
+  dir: string,
+  postgres: RunningPostgres,
+  logDir: string,
+  log: (line: string) => void,
+): Promise<{ config: ServerConfig; roles: Awaited<ReturnType<typeof startServerProcesses>> }> {
+  for (let attempt = 1; ; attempt++) {
+    const config = writeServerConfig(path.join(dir, 'config'), postgres, await allocatePorts());
+    try {
+      return { config, roles: await startServerProcesses(build, config, logDir) };
+    } catch (error) {
+      if (attempt >= ROLE_START_ATTEMPTS) throw error;
+      log(
+        `Temporal roles did not start (${error instanceof Error ? error.message.split('\n')[0] : String(error)}); trying again on new ports`,
+      );
+    }
   }
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { startChild, type Child } from '../chaos/children';
@@ -55,10 +56,13 @@ export async function startServerProcesses(
       await until(
         `the Temporal ${role} service on 127.0.0.1:${port}`,
         async () => {
-          if (!child.isRunning())
+          if (!child.isRunning()) {
+            const logFile = path.join(logDir, `temporal-${role}.log`);
+            // The test removes its folder afterwards: the log's end goes into the message.
             throw new GiveUp(
-              `The Temporal ${role} service exited; see ${path.join(logDir, `temporal-${role}.log`)}`,
+              `The Temporal ${role} service exited; ${logFile} ends with:\n${logTail(logFile)}`,
             );
+          }
           return (await listening(port)) ? true : undefined;
         },
         { timeoutMs: LISTEN_TIMEOUT_MS, intervalMs: 250 },
@@ -74,4 +78,12 @@ export async function startServerProcesses(
 /** SIGTERM to every role at once (the server drains), SIGKILL after a grace period. */
 export async function stopServerProcesses(children: ReadonlyMap<Role, Child>): Promise<void> {
   await Promise.all([...children.values()].map((child) => child.stop(15_000)));
+}
+
+function logTail(file: string, lines = 15): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
 }
