@@ -2,9 +2,10 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { ADMIN_USER_SYS_ID, type SimulatorHandle } from '../../src/simulator/server';
 import type { CloseOutcome, TicketAction } from '../../src/simulator/ticketActions';
 import type { provisioningWorkflow } from '../../src/workflows';
-import { cancelUpdate, ticketChangedSignal } from '../../src/contract/messages';
+import { cancelUpdate, statusQuery, ticketChangedSignal } from '../../src/contract/messages';
 import type { ProvisioningResult, TicketRef } from '../../src/contract/provisioning';
 import { CONNECTION, RESOURCE_TYPES } from '../harness/simulatorSettings';
+import { waitFor } from '../harness/waitFor';
 
 /**
  * The scenarios whose histories are committed under test/histories/release-<n>/: what happens to each order
@@ -358,6 +359,29 @@ const ticketScenarios: readonly TicketScenario[] = [
       'As closed, recorded with the password-orders marker: a new run on the ticket queue checks that it is not a password task queue and opens its ticket (orders that carry a password set it on the password queue instead).',
     ...closedAfterThreeDays,
     assignmentId: 'audit-closed-password-orders',
+  },
+  {
+    name: 'closed-after-notice',
+    release: 4,
+    description:
+      'Checked on its schedule for an hour (trigger schedule), then worked and pushed: ticketChanged makes a check at once (trigger notice) that finds it In Progress; closed, found by the next scheduled check: Executed. With the check-triggers marker.',
+    assignmentId: 'audit-closed-after-notice',
+    settings: { Polling: { FirstCheckAfter: '1m', MaxInterval: '12h', BackoffCoefficient: 2, Jitter: 0.1 } },
+    async run({ sim, handle, ticket, sleep, act }) {
+      await sleep(HOUR);
+      act(ticket.number, 'work', { notes: 'Working on the access' });
+      const sysModCount = Number(sim.instance.ticket(ticket.number)?.record.sys_mod_count);
+      await handle.signal(ticketChangedSignal, { sysModCount, source: 'push' });
+      // In real time: the notice's check must read the worked ticket before it is closed.
+      await waitFor('the check the notice asked for', async () =>
+        (await handle.query(statusQuery)).ticketState === 'In Progress' ? true : undefined,
+      );
+      act(ticket.number, 'close', { notes: 'Access granted in the app' });
+      const result = await handle.result();
+      if (result.provisioningState !== 'Executed') {
+        throw new Error(`closed-after-notice ended ${result.provisioningState}; nothing was written`);
+      }
+    },
   },
 ];
 

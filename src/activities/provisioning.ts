@@ -2,6 +2,7 @@ import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { AssignmentStore } from '../assignments/store';
 import type {
   CancelledTicket,
+  CheckTrigger,
   OpenedTicket,
   OrderRequest,
   OrderTicketRequest,
@@ -21,6 +22,7 @@ import {
   resolveMapping,
   type ResourceTypeMappings,
 } from '../provisioning/ticketContent';
+import type { CallPriority } from '../servicenow/budget';
 import type { ServiceNowClient } from '../servicenow/client';
 import { withPriority, type ServiceNowClients } from '../servicenow/connection';
 import { ServiceNowError } from '../servicenow/errors';
@@ -79,6 +81,22 @@ function toStatus(ticket: TicketSnapshot): TicketStatus {
   };
 }
 
+const CHECK_PRIORITIES: Readonly<Record<CheckTrigger, CallPriority>> = {
+  // The safety poll: pushes and the sweep usually tell first, so it yields when calls are scarce.
+  schedule: 'background',
+  notice: 'normal',
+};
+
+/**
+ * The priority of a ticket check. Its trigger comes from workflow history: anything but a known one (runs older
+ * than the check-triggers patch send none) checks as `normal`, so that no value can raise a check above it.
+ */
+function checkPriority(trigger: unknown): CallPriority {
+  return typeof trigger === 'string' && Object.hasOwn(CHECK_PRIORITIES, trigger)
+    ? CHECK_PRIORITIES[trigger as CheckTrigger]
+    : 'normal';
+}
+
 /** A ticket acted on must carry the order's correlation id: a fulfiller may re-use it, a client may lie. */
 function belongsToOrder(ticket: TicketSnapshot, orderId: string | undefined): boolean {
   return orderId === undefined || ticket.correlationId === orderId;
@@ -127,7 +145,6 @@ export function createProvisioningActivities(deps: ProvisioningActivityDependenc
   const callers = new Map<string, string>();
   // Priorities in each connection's call budget: what an order waits for first, reminders last.
   const urgent = withPriority(deps.serviceNow, 'urgent');
-  const normal = withPriority(deps.serviceNow, 'normal');
   const background = withPriority(deps.serviceNow, 'background');
 
   async function callerSysId(
@@ -232,7 +249,8 @@ export function createProvisioningActivities(deps: ProvisioningActivityDependenc
     async checkTicket(request): Promise<TicketStatus> {
       return asActivity(() =>
         heartbeating(async (signal) => {
-          const { snapshot, foreign } = await readOrderTicket(normal(request.connection), request, signal);
+          const client = deps.serviceNow(request.connection).withPriority(checkPriority(request.trigger));
+          const { snapshot, foreign } = await readOrderTicket(client, request, signal);
           if (snapshot !== undefined) return toStatus(snapshot);
           if (foreign === undefined || request.orderId === undefined) return { found: false };
           log.warn('The ticket no longer belongs to this order', { ticket: foreign.number });

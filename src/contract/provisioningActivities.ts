@@ -36,6 +36,17 @@ export interface OrderTicketRequest {
   readonly orderId?: string;
 }
 
+/**
+ * Why the workflow checks: `schedule` is its safety poll, `notice` a ticketChanged signal (push or sweep). The
+ * activity reads scheduled checks at a lower priority when calls are scarce.
+ */
+export type CheckTrigger = 'schedule' | 'notice';
+
+export interface CheckTicketRequest extends OrderTicketRequest {
+  /** Absent in histories of runs that predate the check-triggers patch. */
+  readonly trigger?: CheckTrigger;
+}
+
 export interface TicketNoteRequest extends OrderTicketRequest {
   readonly text: string;
 }
@@ -60,7 +71,7 @@ export interface ProvisioningActivities {
   planProvisioning(request: OrderRequest): Promise<ProvisioningPlan>;
   /** Exactly one ticket per order, whatever retries and crashes happen. */
   openTicket(request: OpenTicketRequest): Promise<OpenedTicket>;
-  checkTicket(request: OrderTicketRequest): Promise<TicketStatus>;
+  checkTicket(request: CheckTicketRequest): Promise<TicketStatus>;
   addTicketNote(request: TicketNoteRequest): Promise<void>;
   /** Cancels with a note; a ticket already closed is reported, a missing one is undefined. */
   cancelTicket(request: CancelTicketRequest): Promise<CancelledTicket | undefined>;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { Command } from 'commander';
 import { historyFilesIn, historyJSON, loadHistoryFile, type RunHistory } from '../../src/audit/histories';
 import { replayHistories, replayHistory, summarise } from '../../src/audit/replay';
@@ -16,6 +17,7 @@ import {
   passwordTaskQueue,
 } from '../../src/contract/names';
 import { encryptionKeyIds } from '../../src/audit/historyDecoding';
+import type { CheckTicketRequest } from '../../src/contract/provisioningActivities';
 import type { provisioningWorkflow } from '../../src/workflows';
 import { statusQuery, ticketChangedSignal } from '../../src/contract/messages';
 import { tempDir, writeJson } from '../helpers/files';
@@ -56,6 +58,7 @@ const SCENARIOS: Readonly<Record<string, readonly string[]>> = {
     'password-order',
     'password-order-unknown-user',
   ],
+  'release-4': ['closed-after-notice'],
 };
 /** Release 3's histories of the password task queue: opened, the password withheld (scripts/record-histories). */
 const PASSWORD_HISTORIES: Readonly<Record<string, string>> = {
@@ -153,6 +156,28 @@ describe('replay of the committed histories (test/histories)', () => {
       const outcome = await replayHistory(run, { workflowBundle: current });
       assert.equal(outcome.status, 'ok', `${scenario}: ${outcome.message}`);
     }
+  });
+
+  test("release 4's checks say what triggered them: the schedule, and the ticketChanged notice", () => {
+    const run = loadHistoryFile(path.join(HISTORIES, 'release-4', 'closed-after-notice.json'));
+    const triggers = (run.history.events ?? [])
+      .map((event) => event.activityTaskScheduledEventAttributes)
+      .filter((scheduled) => scheduled?.activityType?.name === 'checkTicket')
+      .map(
+        (scheduled) =>
+          defaultPayloadConverter.fromPayload<CheckTicketRequest>(scheduled?.input?.payloads?.[0] ?? {})
+            .trigger,
+      );
+    assert.ok(triggers.length > 2, 'the history holds its checks');
+    assert.ok(
+      triggers.every((trigger) => trigger === 'schedule' || trigger === 'notice'),
+      triggers.join(),
+    );
+    assert.deepEqual(
+      triggers.filter((trigger) => trigger === 'notice'),
+      ['notice'],
+      'one check was asked for by the notice',
+    );
   });
 
   test('the test can fail: a password reset history whose activity was another one is non-deterministic', async () => {

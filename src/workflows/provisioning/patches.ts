@@ -19,4 +19,6 @@ export const Patches = {
    * marker is recorded on every queue, before the first command of a new run).
    */
   passwordOrders: 'password-orders',
+  /** Each ticket check says what triggered it (the schedule or a notice), so safety polls can yield calls. */
+  checkTriggers: 'check-triggers',
 } as const;

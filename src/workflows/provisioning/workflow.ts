@@ -273,11 +273,17 @@ class ProvisioningOrder {
       progress.nextCheckAt = now + checkDelay(policy.polling, progress.pollStep, Math.random());
       progress.pollStep += 1;
     }
+    const request = { connection: this.connection, ticket, orderId: this.orderId };
     let status: TicketStatus;
     try {
       status = await optional.checkTicket.executeWithOptions(
         summarised(bestEffort, `Check ${ticket.number}`),
-        [{ connection: this.connection, ticket, orderId: this.orderId }],
+        // The trigger sets the read's priority: a safety poll yields when calls are scarce. Older runs sent none.
+        [
+          patched(Patches.checkTriggers)
+            ? { ...request, trigger: scheduled ? 'schedule' : 'notice' }
+            : request,
+        ],
       );
     } catch (error) {
       // The poll schedule is the retry: a failed read must not hold the workflow, nor fail it.
