@@ -1,7 +1,8 @@
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { ticketChangedSignal, type TicketChangedSignal } from '../contract/messages';
-import { isOrderIdOf } from '../contract/names';
+import { MAX_ORDER_ID_LENGTH } from '../contract/limits';
+import { isOrderIdOf, PROVISIONING_WORKFLOW_TYPE, ticketSweepWorkflowId } from '../contract/names';
 import type {
   SweepCounts,
   SweepPlan,
@@ -30,6 +31,11 @@ export interface SweepActivityDependencies {
   readonly metrics?: ConnectorMetrics;
   /** Default: a signal through the worker's own client (`Context.current().client`). */
   readonly notifyOrder?: NotifyOrder;
+  /**
+   * Whether a correlation id not shaped like `snow-ticket`'s order ids names a running provisioning order (Identity
+   * Manager's own client may choose its ids). Default: the workflow's description through the worker's client.
+   */
+  readonly isRunningOrder?: (workflowId: string) => Promise<boolean>;
   readonly now?: () => Date;
 }
 
@@ -65,6 +71,7 @@ export function createSweepActivities(deps: SweepActivityDependencies) {
   const metrics = deps.metrics ?? noMetrics;
   const now = deps.now ?? (() => new Date());
   const notifyOrder = deps.notifyOrder ?? notifyThroughWorkerClient;
+  const isRunningOrder = deps.isRunningOrder ?? runningOrderThroughWorkerClient;
   return {
     /** The connection's sweep settings as this worker has them; null: nothing to sweep, the sweep ends. */
     async planTicketSweep(connection: string): Promise<SweepPlan | null> {
@@ -139,9 +146,9 @@ export function createSweepActivities(deps: SweepActivityDependencies) {
         };
 
         async function tell(change: TicketChange): Promise<Outcome> {
-          if (!isOrderIdOf(input.connection, change.correlationId)) return 'foreign';
           const key = versionKey(change.sysId, change.sysModCount);
           if (told.has(key)) return 'repeated';
+          if (!(await isOrderOf(input.connection, change.correlationId, isRunningOrder))) return 'foreign';
           told.add(key);
           return notifyOrder(change.correlationId, { sysModCount: change.sysModCount, source: 'sweep' });
         }
@@ -207,6 +214,34 @@ function resumedProgress(details: unknown, tables: number): SweepProgress | unde
     return undefined;
   }
   return details as SweepProgress;
+}
+
+/**
+ * A ticket's `correlation_id` is free text a fulfiller can edit: only an id shaped like this connection's order ids,
+ * or one naming a running provisioning workflow, is ever signaled (never a sweep, an export or anything else).
+ */
+async function isOrderOf(
+  connection: string,
+  correlationId: string,
+  isRunningOrder: (workflowId: string) => Promise<boolean>,
+): Promise<boolean> {
+  if (isOrderIdOf(connection, correlationId)) return true;
+  if (!isPossibleOrderId(correlationId)) return false;
+  return isRunningOrder(correlationId);
+}
+
+function isPossibleOrderId(id: string): boolean {
+  return id.trim() !== '' && id.length <= MAX_ORDER_ID_LENGTH && !id.startsWith(ticketSweepWorkflowId(''));
+}
+
+async function runningOrderThroughWorkerClient(workflowId: string): Promise<boolean> {
+  try {
+    const { type, status } = await Context.current().client.workflow.getHandle(workflowId).describe();
+    return type === PROVISIONING_WORKFLOW_TYPE && status.name === 'RUNNING';
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return false;
+    throw error;
+  }
 }
 
 /** Signals through the worker's own client; a workflow that has ended is not an error, its order is done. */

@@ -61,6 +61,9 @@ describe('isOrderIdOf', () => {
   });
 });
 
+/** An order id Identity Manager's own client chose (the workflow contract allows any id). */
+const IM_CHOSEN_ID = 'im-order-4711';
+
 describe('sweepTicketChanges activity (simulator over HTTP, MockActivityEnvironment)', () => {
   const clock = new ManualClock('2024-05-01T10:00:00Z');
   const fixture = useSimulator({ now: clock.now });
@@ -73,6 +76,8 @@ describe('sweepTicketChanges activity (simulator over HTTP, MockActivityEnvironm
   /** A sweep harness of its own: orders told, metrics reported and heartbeats of the last attempt. */
   function harness(notify?: (told: Told, count: number) => 'signaled' | 'ended') {
     const told: Told[] = [];
+    /** Correlation ids not shaped like ours that the sweep asked Temporal about; IM_CHOSEN_ID runs. */
+    const asked: string[] = [];
     const reported: [string, number, number][] = [];
     const metrics: ConnectorMetrics = {
       serviceNowCall: () => undefined,
@@ -91,11 +96,16 @@ describe('sweepTicketChanges activity (simulator over HTTP, MockActivityEnvironm
       plan: () => undefined,
       metrics,
       notifyOrder,
+      isRunningOrder: (workflowId) => {
+        asked.push(workflowId);
+        return Promise.resolve(workflowId === IM_CHOSEN_ID);
+      },
       now: clock.now,
     });
     let heartbeats: unknown[] = [];
     return {
       told,
+      asked,
       reported,
       get heartbeats() {
         return heartbeats;
@@ -221,12 +231,22 @@ describe('sweepTicketChanges activity (simulator over HTTP, MockActivityEnvironm
     await ticket(orderId('other-connection', 'Other'));
     await ticket(orderId('ended'));
     await ticket(orderId('mine'));
+    await ticket(IM_CHOSEN_ID);
+    await ticket(`ticket-sweep:${CONNECTION}`);
     const sweep = harness((told) => (told.orderId === orderId('ended') ? 'ended' : 'signaled'));
     const result = await sweep.run({ watermark });
-    assert.deepEqual(sweep.told.map((t) => t.orderId).sort(), [orderId('ended'), orderId('mine')]);
-    assert.deepEqual(result.counts, { calls: 3, rows: 4, signaled: 1, ignored: 3, repeated: 0 });
+    assert.deepEqual(
+      sweep.told.map((t) => t.orderId).sort(),
+      [IM_CHOSEN_ID, orderId('ended'), orderId('mine')].sort(),
+    );
+    // Ids not shaped like ours are told only when Temporal says they name a running order; a sweep's never.
+    assert.deepEqual(
+      sweep.asked.sort(),
+      ['INC-typed-by-a-fulfiller', IM_CHOSEN_ID, orderId('other-connection', 'Other')].sort(),
+    );
+    assert.deepEqual(result.counts, { calls: 3, rows: 6, signaled: 2, ignored: 4, repeated: 0 });
     // The ended order's version is remembered too: the next sweep does not ask again.
-    assert.equal(result.recentlySignaled.length, 2);
+    assert.equal(result.recentlySignaled.length, 3);
   });
 
   test('a sweep that fails after some pages is resumed from its last heartbeat; the watermark waits for the end', async () => {
