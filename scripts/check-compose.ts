@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { composeSchemaValidator, formatSchemaErrors } from './check-compose/composeSchema';
-import { interpolateTree } from './check-compose/interpolation';
+import { interpolateTree, type RequiredVariable } from './check-compose/interpolation';
 import { firstLine, isObject, makeLocator, type Json } from './check-compose/locations';
 import { checkProjectRules } from './check-compose/projectRules';
 
@@ -49,14 +49,15 @@ export async function checkComposeFile(file: string, options: CheckOptions = {})
   if (!isObject(raw)) return [`${file}: the file must hold a mapping with a top-level "services" key`];
 
   const problems: string[] = [];
-  const interpolated = interpolateTree(raw, [], locator, problems);
+  const required: RequiredVariable[] = [];
+  const interpolated = interpolateTree(raw, [], locator, problems, required);
   if (!isObject(interpolated)) return problems;
 
   const validate = await composeSchemaValidator();
   if (!validate(interpolated))
     problems.push(...formatSchemaErrors(validate.errors ?? [], interpolated, locator));
 
-  problems.push(...checkProjectRules(interpolated, projectDir, locator));
+  problems.push(...checkProjectRules(interpolated, projectDir, locator, { raw, required }));
   return problems;
 }
 

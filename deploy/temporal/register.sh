@@ -5,7 +5,7 @@
 # a restart or an upgrade succeeds and the worker (which waits for this job) starts.
 set -eu
 
-ADDRESS="${TEMPORAL_ADDRESS:-temporal:7233}"
+ADDRESS="${TEMPORAL_ADDRESS:-temporal-frontend:7233}"
 NAMESPACE="${TEMPORAL_NAMESPACE:-default}"
 RETENTION="${TEMPORAL_NAMESPACE_RETENTION:-168h}"
 MAX_TRIES="${SETUP_MAX_TRIES:-60}"

@@ -10,41 +10,81 @@ import {
 const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*/;
 const BRACED = /^([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+?])([\s\S]*))?$/;
 
+/** A `${NAME:?message}` or `${NAME?message}`: compose stops with the message when NAME is unset. */
+export interface RequiredVariable {
+  readonly name: string;
+  readonly segments: readonly PathSegment[];
+}
+
 /**
  * Compose interpolates every string value (never keys) before validating, so a malformed `${...}` makes
  * `docker compose` refuse the whole file, and defaults decide what the schema sees (e.g. a port spec).
  * Variables are treated as unset so the result does not depend on the caller's shell: defaults are what a
- * fresh checkout without a .env file gets.
+ * fresh checkout without a .env file gets. Required variables are collected in `required`.
  */
 export function interpolateTree(
   value: Json,
   segments: PathSegment[],
   locator: Locator,
   problems: string[],
+  required: RequiredVariable[] = [],
 ): Json {
   if (typeof value === 'string') {
-    return interpolateString(value, (snippet, reason) => {
-      problems.push(
-        `${locator.at(segments)}: ${formatPath(segments)}: invalid interpolation "${snippet}": ${reason}`,
-      );
-    });
+    const text = interpolateString(
+      value,
+      (snippet, reason) => {
+        problems.push(
+          `${locator.at(segments)}: ${formatPath(segments)}: invalid interpolation "${snippet}": ${reason}`,
+        );
+      },
+      (name) => required.push({ name, segments }),
+    );
+    return castLikeCompose(text, segments);
   }
   if (Array.isArray(value)) {
-    return value.map((item, index) => interpolateTree(item, [...segments, index], locator, problems));
+    return value.map((item, index) =>
+      interpolateTree(item, [...segments, index], locator, problems, required),
+    );
   }
   if (isObject(value)) {
     const result: JsonObject = {};
     for (const [key, item] of Object.entries(value)) {
-      result[key] = interpolateTree(item, [...segments, key], locator, problems);
+      result[key] = interpolateTree(item, [...segments, key], locator, problems, required);
     }
     return result;
   }
   return value;
 }
 
+/**
+ * Compose converts the strings interpolation leaves at some typed fields before validating (compose-go's
+ * interpolateTypeCastMapping), so `replicas: ${N:-1}` is an integer to the schema. The integer fields this
+ * project can use; others stay strings and the schema names them.
+ */
+const INTEGER_FIELDS: readonly (readonly string[])[] = [
+  ['deploy', 'replicas'],
+  ['scale'],
+  ['healthcheck', 'retries'],
+];
+
+function castLikeCompose(text: string, segments: readonly PathSegment[]): Json {
+  if (segments[0] !== 'services' || !/^-?\d+$/.test(text)) return text;
+  const field = segments.slice(2);
+  const integer = INTEGER_FIELDS.some(
+    (path) => path.length === field.length && path.every((part, index) => part === field[index]),
+  );
+  return integer ? Number(text) : text;
+}
+
 export type InterpolationReporter = (snippet: string, reason: string) => void;
 
-export function interpolateString(text: string, report: InterpolationReporter): string {
+export type RequiredReporter = (name: string) => void;
+
+export function interpolateString(
+  text: string,
+  report: InterpolationReporter,
+  onRequired: RequiredReporter = () => {},
+): string {
   let out = '';
   let index = 0;
   while (index < text.length) {
@@ -66,7 +106,7 @@ export function interpolateString(text: string, report: InterpolationReporter): 
         report(text.slice(index), 'missing closing "}"');
         return out + text.slice(index);
       }
-      out += resolveBraced(text.slice(index + 2, end), text.slice(index, end + 1), report);
+      out += resolveBraced(text.slice(index + 2, end), text.slice(index, end + 1), report, onRequired);
       index = end + 1;
       continue;
     }
@@ -101,7 +141,12 @@ function closingBrace(text: string, from: number): number {
   return -1;
 }
 
-function resolveBraced(body: string, snippet: string, report: InterpolationReporter): string {
+function resolveBraced(
+  body: string,
+  snippet: string,
+  report: InterpolationReporter,
+  onRequired: RequiredReporter,
+): string {
   const match = BRACED.exec(body);
   if (!match) {
     if (body === '') report(snippet, 'empty variable name');
@@ -112,12 +157,14 @@ function resolveBraced(body: string, snippet: string, report: InterpolationRepor
   }
   const operator = match[2];
   const argument = match[3] ?? '';
-  if (operator === ':-' || operator === '-') return interpolateString(argument, report);
+  if (operator === ':-' || operator === '-') return interpolateString(argument, report, onRequired);
   if (operator === ':+' || operator === '+') {
-    interpolateString(argument, report); // unset: the alternate value is dropped, but must still be valid
+    // Unset: the alternate value is dropped (so nothing in it is required), but it must still be valid.
+    interpolateString(argument, report);
     return '';
   }
-  // Unset with no default, or `?` (required): compose would substitute "" or stop with the given message at
-  // deploy time; that is a deployment concern, not a defect of the file.
+  // Unset with no default: compose substitutes "". Required (`?`): compose stops at deploy time unless the
+  // variable is set, a deployment concern except where the project rules say otherwise.
+  if (operator === ':?' || operator === '?') onRequired(match[1] ?? '');
   return '';
 }

@@ -8,6 +8,19 @@ import {
   type Locator,
   type PathSegment,
 } from './locations';
+import type { RequiredVariable } from './interpolation';
+import { dependsOn, environmentOf, environmentSegment, profilesOf } from './serviceFields';
+import { checkTemporalTopology } from './temporalRules';
+
+/** What the rules need besides the interpolated file. */
+export interface RuleContext {
+  /** The file before interpolation: what a value is written as, e.g. which variable it takes. */
+  readonly raw: JsonObject;
+  readonly required: readonly RequiredVariable[];
+}
+
+/** Each worker's share of the ServiceNow call budget: 1 / this setting (README, "ServiceNow call budget"). */
+const BUDGET_WORKERS = 'SNOW_CONNECTOR__TicketConnector__Budget__Workers';
 
 /**
  * Rules the schema cannot see:
@@ -18,9 +31,19 @@ import {
  *   host port);
  * - named volumes are declared and every bind mount from the repository exists: Docker silently creates a
  *   missing short-syntax source as an empty directory, so a typo would surface as "config not found"
- *   inside the container instead of here.
+ *   inside the container instead of here;
+ * - published ports bind to loopback unless a variable says otherwise: nothing here authenticates by itself;
+ * - profiles: a service never depends on one a profile leaves out, and a profiled service requires no
+ *   `${VAR:?}`, since compose interpolates every service before it applies profiles;
+ * - the worker's Budget.Workers follows its replica count;
+ * - the Temporal server's topology (see checkTemporalTopology).
  */
-export function checkProjectRules(root: JsonObject, projectDir: string, locator: Locator): string[] {
+export function checkProjectRules(
+  root: JsonObject,
+  projectDir: string,
+  locator: Locator,
+  context: RuleContext,
+): string[] {
   const problems: string[] = [];
   const services = isObject(root.services) ? root.services : undefined;
   if (!services || Object.keys(services).length === 0) {
@@ -48,6 +71,19 @@ export function checkProjectRules(root: JsonObject, projectDir: string, locator:
         report(segments, `"${dependency.name}" is not a service in this file`);
         continue;
       }
+      const missingProfiles =
+        profilesOf(target).length === 0
+          ? []
+          : profilesOf(service).length === 0
+            ? profilesOf(target)
+            : profilesOf(service).filter((profile) => !profilesOf(target).includes(profile));
+      if (profilesOf(target).length > 0 && missingProfiles.length > 0) {
+        report(
+          segments,
+          `"${dependency.name}" only runs with profile ${profilesOf(target).join(' or ')}, so compose refuses ` +
+            'to start this service without it',
+        );
+      }
       if (dependency.condition === 'service_healthy' && !hasHealthcheck(target)) {
         report(segments, `waits for "${dependency.name}" to be healthy, but that service has no healthcheck`);
       }
@@ -64,6 +100,18 @@ export function checkProjectRules(root: JsonObject, projectDir: string, locator:
     }
 
     problems.push(...checkVolumes(service, base, projectDir, declaredVolumes, locator));
+    problems.push(...checkPortsOnLoopback(service, base, locator));
+  }
+
+  for (const variable of context.required) {
+    const [top, name] = variable.segments;
+    const service = top === 'services' && typeof name === 'string' ? services[name] : undefined;
+    if (!isObject(service) || profilesOf(service).length === 0) continue;
+    problems.push(
+      `${locator.at(variable.segments)}: ${formatPath(variable.segments)}: requires ${variable.name}, and ` +
+        `compose interpolates every service before it applies profiles: \`docker compose up\` without profile ` +
+        `${profilesOf(service).join(' or ')} would stop on it too; let the service refuse to start instead`,
+    );
   }
 
   for (const cycle of findCycles(graph)) {
@@ -75,32 +123,61 @@ export function checkProjectRules(root: JsonObject, projectDir: string, locator:
     problems.push(`${locator.at(['services'])}: services: no "worker" service (the connector's worker)`);
   } else {
     problems.push(...checkWorker(worker, projectDir, locator));
+    const rawServices = isObject(context.raw.services) ? context.raw.services : {};
+    const rawWorker = rawServices.worker;
+    if (isObject(rawWorker)) problems.push(...checkBudgetFollowsReplicas(rawWorker, locator));
   }
+  problems.push(...checkTemporalTopology(services, locator));
   return problems;
 }
 
-interface Dependency {
-  name: string;
-  /** Where the entry sits under depends_on: a list index or the map key. */
-  key: PathSegment;
-  condition: string;
+/**
+ * Written the same (e.g. both `${WORKER_REPLICAS:-1}`), so that scaling by the variable splits the budget too;
+ * compared before interpolation, since with the defaults any two settings read 1.
+ */
+function checkBudgetFollowsReplicas(rawWorker: JsonObject, locator: Locator): string[] {
+  const written = isObject(rawWorker.deploy) ? rawWorker.deploy.replicas : undefined;
+  if (typeof written !== 'string' && typeof written !== 'number') return [];
+  const replicas = String(written);
+  const budget = environmentOf(rawWorker).get(BUDGET_WORKERS);
+  if (budget === replicas) return [];
+  const segments: PathSegment[] =
+    budget === undefined
+      ? ['services', 'worker', 'environment']
+      : ['services', 'worker', 'environment', environmentSegment(rawWorker, BUDGET_WORKERS)];
+  return [
+    `${locator.at(segments)}: ${formatPath(segments)}: ${BUDGET_WORKERS} must be ${JSON.stringify(replicas)} ` +
+      `like deploy.replicas (is ${JSON.stringify(budget ?? null)}): each worker takes 1/Budget.Workers of the ` +
+      'ServiceNow call budget, so more replicas than that exceed it',
+  ];
 }
 
-function dependsOn(value: Json | undefined): Dependency[] {
-  if (Array.isArray(value)) {
-    return value.flatMap((item, index) =>
-      typeof item === 'string' ? [{ name: item, key: index, condition: 'service_started' }] : [],
-    );
+const LOOPBACK = new Set(['127.0.0.1', '::1']);
+
+/** A published port's host address as compose reads it; undefined when none is given (every interface). */
+function publishedHostIp(port: Json): string | undefined {
+  if (typeof port === 'string') {
+    if (port.startsWith('[')) return port.slice(1, port.indexOf(']'));
+    const parts = port.replace(/\/[a-z]+$/i, '').split(':');
+    return parts.length >= 3 ? parts[0] : undefined;
   }
-  if (isObject(value)) {
-    return Object.entries(value).map(([name, options]) => ({
-      name,
-      key: name,
-      condition:
-        isObject(options) && typeof options.condition === 'string' ? options.condition : 'service_started',
-    }));
-  }
-  return [];
+  if (isObject(port) && typeof port.host_ip === 'string' && port.host_ip !== '') return port.host_ip;
+  return undefined;
+}
+
+function checkPortsOnLoopback(service: JsonObject, base: PathSegment[], locator: Locator): string[] {
+  const ports = Array.isArray(service.ports) ? service.ports : [];
+  return ports.flatMap((port, index) => {
+    if (publishedHostPort(port) === undefined) return [];
+    const hostIp = publishedHostIp(port);
+    if (hostIp !== undefined && LOOPBACK.has(hostIp)) return [];
+    const segments: PathSegment[] = [...base, 'ports', index];
+    return [
+      `${locator.at(segments)}: ${formatPath(segments)}: published on ${hostIp ?? 'every interface'} by default; ` +
+        'bind it to 127.0.0.1 and let a variable open it (e.g. ${..._BIND_IP:-127.0.0.1}:...), since nothing ' +
+        'here authenticates by itself',
+    ];
+  });
 }
 
 function hasHealthcheck(service: JsonObject): boolean {

@@ -6,7 +6,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseDocument, type Document } from 'yaml';
 import { checkComposeFile } from '../../scripts/check-compose';
-import { interpolateString } from '../../scripts/check-compose/interpolation';
+import {
+  interpolateString,
+  interpolateTree,
+  type RequiredVariable,
+} from '../../scripts/check-compose/interpolation';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
 const realComposeFile = path.join(repoRoot, 'docker-compose.yml');
@@ -183,4 +187,143 @@ test('the CLI exits non-zero and lists the problems', () => {
   });
   assert.equal(result.status, 1, result.stderr);
   assert.match(result.stderr, /1 problem:\n {2}- .*services\.worker\.container_name: must not be set/);
+});
+
+test('reports a Temporal server role that no service runs', async () => {
+  const file = mutated((doc) =>
+    doc.setIn(['services', 'temporal-matching', 'environment', 'SERVICES'], 'history'),
+  );
+  assert.deepEqual(withoutLocation(await checkComposeFile(file), file), [
+    'services: no Temporal matching service (temporalio/server with SERVICES: matching)',
+  ]);
+});
+
+test('reports server roles that disagree on a cluster-wide setting', async () => {
+  const file = mutated((doc) =>
+    doc.setIn(['services', 'temporal-history', 'environment', 'NUM_HISTORY_SHARDS'], '8'),
+  );
+  assert.deepEqual(withoutLocation(await checkComposeFile(file), file), [
+    'services.temporal-history.environment.NUM_HISTORY_SHARDS: NUM_HISTORY_SHARDS is "8" but "4" in ' +
+      'services.temporal-frontend; every role of one cluster needs the same',
+  ]);
+});
+
+test('reports a server role that runs another release', async () => {
+  const file = mutated((doc) =>
+    doc.setIn(['services', 'temporal-worker', 'image'], 'temporalio/server:${TEMPORAL_VERSION:-1.28.0}'),
+  );
+  assert.deepEqual(withoutLocation(await checkComposeFile(file), file), [
+    'services.temporal-worker.image: runs temporalio/server:1.28.0 but services.temporal-frontend runs 1.29.1; ' +
+      'the roles of one cluster run one release',
+  ]);
+});
+
+test('reports a server role that does not wait for the schema job', async () => {
+  const file = mutated((doc) =>
+    doc.setIn(
+      ['services', 'temporal-history', 'depends_on'],
+      doc.createNode({ postgresql: { condition: 'service_healthy' } }),
+    ),
+  );
+  assert.deepEqual(withoutLocation(await checkComposeFile(file), file), [
+    'services.temporal-history.depends_on: must wait for the schema job (a temporalio/admin-tools service, ' +
+      'condition service_completed_successfully): a role started on a database that is not migrated yet fails',
+  ]);
+});
+
+test('reports temporalio/auto-setup, which migrates the schema a second way', async () => {
+  const file = mutated((doc) =>
+    doc.setIn(
+      ['services', 'temporal'],
+      doc.createNode({ image: 'temporalio/auto-setup:1.29.1', restart: 'no' }),
+    ),
+  );
+  assert.deepEqual(withoutLocation(await checkComposeFile(file), file), [
+    'services.temporal.image: temporalio/auto-setup migrates the schema itself and runs every role in one ' +
+      'process; run each role on temporalio/server after the schema job instead',
+  ]);
+});
+
+test('reports a TEMPORAL_ADDRESS that is not the frontend, and a client that does not wait for it', async () => {
+  const file = mutated((doc) => {
+    doc.setIn(['services', 'worker', 'environment', 'TEMPORAL_ADDRESS'], 'temporal:7233');
+    doc.deleteIn(['services', 'temporal-ui', 'depends_on']);
+  });
+  assert.deepEqual(withoutLocation(await checkComposeFile(file), file), [
+    'services.temporal-ui: connects to temporal-frontend but does not wait for it ' +
+      '(depends_on temporal-frontend: condition service_healthy)',
+    'services.worker.environment.TEMPORAL_ADDRESS: "temporal:7233" is not the Temporal frontend service ' +
+      '(temporal-frontend)',
+  ]);
+});
+
+test('reports a port published on every interface by default', async () => {
+  const file = mutated((doc) =>
+    doc.setIn(['services', 'temporal-ui', 'ports'], doc.createNode(['8233:8080'])),
+  );
+  assert.deepEqual(withoutLocation(await checkComposeFile(file), file), [
+    'services.temporal-ui.ports[0]: published on every interface by default; bind it to 127.0.0.1 and let a ' +
+      'variable open it (e.g. ${..._BIND_IP:-127.0.0.1}:...), since nothing here authenticates by itself',
+  ]);
+});
+
+test('reports a required variable in a profiled service, and a dependency on a profiled service', async () => {
+  const file = mutated((doc) => {
+    doc.setIn(
+      ['services', 'push-receiver', 'environment', 'SNOW_CONNECTOR__TicketConnector__Push__Secret'],
+      '${SNOW_PUSH_SECRET:?set SNOW_PUSH_SECRET}',
+    );
+    doc.setIn(
+      ['services', 'temporal-ui', 'depends_on', 'push-receiver'],
+      doc.createNode({ condition: 'service_started' }),
+    );
+  });
+  assert.deepEqual(withoutLocation(await checkComposeFile(file), file), [
+    'services.temporal-ui.depends_on.push-receiver: "push-receiver" only runs with profile push, so compose ' +
+      'refuses to start this service without it',
+    'services.push-receiver.environment.SNOW_CONNECTOR__TicketConnector__Push__Secret: requires SNOW_PUSH_SECRET, ' +
+      'and compose interpolates every service before it applies profiles: `docker compose up` without profile ' +
+      'push would stop on it too; let the service refuse to start instead',
+  ]);
+});
+
+test('reports a worker whose call budget share does not follow its replica count', async () => {
+  const file = mutated((doc) =>
+    doc.setIn(['services', 'worker', 'environment', 'SNOW_CONNECTOR__TicketConnector__Budget__Workers'], '1'),
+  );
+  assert.deepEqual(withoutLocation(await checkComposeFile(file), file), [
+    'services.worker.environment.SNOW_CONNECTOR__TicketConnector__Budget__Workers: ' +
+      'SNOW_CONNECTOR__TicketConnector__Budget__Workers must be "${WORKER_REPLICAS:-1}" like deploy.replicas ' +
+      '(is "1"): each worker takes 1/Budget.Workers of the ServiceNow call budget, so more replicas than that ' +
+      'exceed it',
+  ]);
+});
+
+test('interpolation casts typed fields like compose and collects required variables', () => {
+  const problems: string[] = [];
+  const required: RequiredVariable[] = [];
+  const locator = { at: () => 'f' };
+  const tree = interpolateTree(
+    { services: { w: { deploy: { replicas: '${N:-3}' }, environment: { A: '${N:-3}', B: '${S:?set S}' } } } },
+    [],
+    locator,
+    problems,
+    required,
+  );
+  assert.deepEqual(tree, { services: { w: { deploy: { replicas: 3 }, environment: { A: '3', B: '' } } } });
+  assert.deepEqual(problems, []);
+  assert.deepEqual(required, [{ name: 'S', segments: ['services', 'w', 'environment', 'B'] }]);
+});
+
+test('reports a schema job from another release than the server', async () => {
+  const file = mutated((doc) =>
+    doc.setIn(
+      ['services', 'temporal-schema', 'image'],
+      'temporalio/admin-tools:${TEMPORAL_ADMINTOOLS_VERSION:-1.28.0-tctl-1.18.4-cli-1.3.0}',
+    ),
+  );
+  assert.deepEqual(withoutLocation(await checkComposeFile(file), file), [
+    'services.temporal-schema.image: temporalio/admin-tools:1.28.0-tctl-1.18.4-cli-1.3.0 ships the schema of ' +
+      "another release than services.temporal-frontend's temporalio/server:1.29.1",
+  ]);
 });
