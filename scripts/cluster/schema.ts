@@ -8,7 +8,8 @@ export const DATABASES = { main: 'temporal', visibility: 'temporal_visibility' }
 /**
  * Creates both databases and brings their schemas to the build's newest version, as Temporal's docs do it with
  * temporal-sql-tool (plugin postgres12): create-database, setup-schema at 0.0, update-schema from the versioned
- * folder. Idempotent on an already migrated database except for create-database, so only run it on a new one.
+ * folder. Every step is idempotent (the postgres12 plugin takes an existing database as created), which the
+ * temporal-schema job of docker-compose.yml relies on.
  */
 export function setupDatabases(
   build: ServerBuild,
