@@ -1,7 +1,8 @@
 /**
  * Records the committed workflow histories in test/histories/ (`npm run histories:record`): each scenario runs
- * the provisioning workflow on the time-skipping server, against the ServiceNow simulator, with a real worker
- * (the connector's activities, a SQLite ledger), and every run of its workflow id is saved as JSON.
+ * the provisioning workflow (or a password reset, or the ticket sweep) on the time-skipping server, against the
+ * ServiceNow simulator, with a real worker (the connector's activities, a SQLite ledger), and every run of its
+ * workflow id is saved as JSON.
  *
  * Never regenerate the histories to make a replay test pass after a workflow change: the committed histories
  * stand for workflows already running in production. Guard the change with `patched()` instead, and record new
@@ -21,7 +22,7 @@ import path from 'node:path';
 import { installQuietRuntime } from './harness/temporalServers';
 import { codeVersion, readme, type Manifest } from './record-histories/manifest';
 import { recordScenario, ROOT } from './record-histories/recordScenario';
-import { scenarios } from './record-histories/scenarios';
+import { scenarioKinds, scenarios } from './record-histories/scenarios';
 
 const OUT_DIR = path.join(ROOT, 'test', 'histories');
 
@@ -82,10 +83,7 @@ async function main(): Promise<void> {
       manifest[scenario.name] = { files, description: scenario.description, ...version };
       writeFileSync(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
     }
-    const passwordScenarios = scenarios
-      .filter((scenario) => scenario.release === release && scenario.kind === 'password')
-      .map((scenario) => scenario.name);
-    writeFileSync(path.join(outDir, 'README.md'), readme(release, manifest, passwordScenarios));
+    writeFileSync(path.join(outDir, 'README.md'), readme(release, manifest, scenarioKinds(release)));
     console.log(`Histories written to ${path.relative(ROOT, outDir)}/`);
   } finally {
     rmSync(dataDir, { recursive: true, force: true });

@@ -61,10 +61,29 @@ function passwordParagraph(passwordScenarios: readonly string[]): string[] {
   ];
 }
 
+/** What the README says of the sweep scenarios of a release (`sweepScenarios`: their names). */
+function sweepParagraph(sweepScenarios: readonly string[]): string[] {
+  if (sweepScenarios.length === 0) return [];
+  return [
+    `Sweep scenarios (${sweepScenarios.join(', ')}): the ticket sweep of the test connection`,
+    '(`ticketSweepWorkflow`, workflow id `ticket-sweep:Sim`), started as the worker processes start it',
+    '(`ensureTicketSweeps`), on the same task queue as the order it tells. A sweep never ends by itself: the',
+    'scenario drives it through its sweeps, lets it continue as new, and terminates it; each run is a file, the',
+    'last one ending in its termination. They replay like the others, with the same workflow bundle.',
+    '',
+  ];
+}
+
+/** The names of a release's scenarios of each kind that the README explains in a paragraph of its own. */
+export interface ScenarioKinds {
+  readonly password: readonly string[];
+  readonly sweep: readonly string[];
+}
+
 export function readme(
   release: number,
   manifest: Manifest,
-  passwordScenarios: readonly string[] = [],
+  kinds: ScenarioKinds = { password: [], sweep: [] },
 ): string {
   const lines = [
     `# Recorded workflow histories: release ${release}`,
@@ -83,7 +102,8 @@ export function readme(
     'with the connector activities and a SQLite ledger. The digest is sha-256 over the files bundled into the',
     'workflow code (src/workflows and src/contract), first 16 hex digits.',
     '',
-    ...passwordParagraph(passwordScenarios),
+    ...passwordParagraph(kinds.password),
+    ...sweepParagraph(kinds.sweep),
     '| scenario | files | what happens | recorded by |',
     '| -------- | ----- | ------------ | ----------- |',
     ...Object.entries(manifest).map(

@@ -7,7 +7,6 @@ import { fetchRunHistories } from '../../src/client/histories';
 import { startOrder } from '../../src/client/provisioning';
 import { statusQuery } from '../../src/contract/messages';
 import { createConnectorWorker } from '../../src/platform/connectorWorker';
-import { startSimulator } from '../../src/simulator/server';
 import type { CloseOutcome, TicketAction } from '../../src/simulator/ticketActions';
 import type { provisioningWorkflow } from '../../src/workflows';
 import { RESOURCE_TYPES, simulatorSettings, testOrder } from '../harness/simulatorSettings';
@@ -18,8 +17,10 @@ import {
   workflowBundle,
 } from '../harness/temporalServers';
 import { waitFor } from '../harness/waitFor';
+import { startClockedSimulator } from './clockedSimulator';
 import { writeRunHistories } from './historyFiles';
 import { recordPasswordScenario } from './passwordScenario';
+import { recordSweepScenario } from './sweepScenario';
 import type { Scenario, TicketScenario } from './scenarios';
 
 /** How one scenario is recorded: its own Temporal server, simulator, worker and ledger. */
@@ -52,9 +53,14 @@ async function bundleOfCommit(commit: string): Promise<WorkflowBundle> {
  * the next one untouched.
  */
 export async function recordScenario(outDir: string, dataDir: string, scenario: Scenario): Promise<string[]> {
-  return scenario.kind === 'password'
-    ? recordPasswordScenario(outDir, dataDir, scenario)
-    : recordTicketScenario(outDir, dataDir, scenario);
+  switch (scenario.kind) {
+    case 'password':
+      return recordPasswordScenario(outDir, dataDir, scenario);
+    case 'sweep':
+      return recordSweepScenario(outDir, dataDir, scenario);
+    default:
+      return recordTicketScenario(outDir, dataDir, scenario);
+  }
 }
 
 /** An order on the configured task queue, which the scenario drives once its ticket is open (or before). */
@@ -63,12 +69,7 @@ async function recordTicketScenario(
   dataDir: string,
   scenario: TicketScenario,
 ): Promise<string[]> {
-  const clock = { offsetMs: 0 };
-  const sim = await startSimulator({
-    port: 0,
-    randomSeed: 1,
-    now: () => new Date(Date.now() + clock.offsetMs),
-  });
+  const { sim, sleep } = await startClockedSimulator();
   const env = scenario.devServer === true ? await createDevServerEnv() : await createTimeSkippingEnv();
   const taskQueue = `record-${scenario.release}-${scenario.name}`;
   const settings = simulatorSettings(sim, dataDir, scenario.settings);
@@ -103,10 +104,7 @@ async function recordTicketScenario(
     const context = {
       sim,
       handle,
-      sleep: async (ms: number) => {
-        await env.sleep(ms);
-        clock.offsetMs = (await env.currentTimeMs()) - Date.now();
-      },
+      sleep: (ms: number) => sleep(env, ms),
       act: (
         number: string,
         action: TicketAction,

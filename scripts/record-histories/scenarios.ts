@@ -1,11 +1,14 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { ADMIN_USER_SYS_ID, type SimulatorHandle } from '../../src/simulator/server';
 import type { CloseOutcome, TicketAction } from '../../src/simulator/ticketActions';
-import type { provisioningWorkflow } from '../../src/workflows';
+import type { provisioningWorkflow, ticketSweepWorkflow } from '../../src/workflows';
+import { SWEEPS_PER_RUN } from '../../src/workflows/sweep/workflow';
 import { cancelUpdate, statusQuery, ticketChangedSignal } from '../../src/contract/messages';
 import type { ProvisioningResult, TicketRef } from '../../src/contract/provisioning';
+import { sweepStatusQuery, type SweepCounts, type TicketSweepStatus } from '../../src/contract/sweep';
 import { CONNECTION, RESOURCE_TYPES } from '../harness/simulatorSettings';
 import { waitFor } from '../harness/waitFor';
+import type { ScenarioKinds } from './manifest';
 
 /**
  * The scenarios whose histories are committed under test/histories/release-<n>/: what happens to each order
@@ -96,9 +99,32 @@ export interface PasswordScenario extends Pick<ScenarioBase, 'name' | 'release' 
   run(context: PasswordScenarioContext): Promise<string>;
 }
 
-export type Scenario = TicketScenario | PasswordScenario;
+/**
+ * What the sweep scenario is given: a connector worker whose settings include the scenario's, on a time-skipping
+ * server, and the ways the connector starts an order and the connection's sweep.
+ */
+export interface SweepScenarioContext {
+  readonly sim: SimulatorHandle;
+  /** An order started as Identity Manager starts it, once it has its ticket (waited for in real time). */
+  readonly startOrder: (assignmentId: string) => Promise<{ handle: Handle; ticket: TicketRef }>;
+  /** The connection's sweep, started as every worker process starts it (ensureTicketSweeps). */
+  readonly startSweep: () => Promise<WorkflowHandle<typeof ticketSweepWorkflow>>;
+  /** As ScenarioContext's: skips server time, the simulator's clock kept with it. */
+  readonly sleep: (ms: number) => Promise<void>;
+}
 
-/** Fails the recording when a password scenario did not end as its description says. */
+/**
+ * The ticket sweep of the test connection (`ticketSweepWorkflow`): it never ends by itself, so `run` drives it
+ * through the sweeps it means to record and stops it; every run of its workflow id is recorded.
+ */
+export interface SweepScenario extends Pick<ScenarioBase, 'name' | 'release' | 'description' | 'settings'> {
+  readonly kind: 'sweep';
+  run(context: SweepScenarioContext): Promise<void>;
+}
+
+export type Scenario = TicketScenario | PasswordScenario | SweepScenario;
+
+/** Fails the recording when a scenario did not go as its description says. */
 function expectOutcome(what: string, actual: unknown, expected: unknown): void {
   if (actual !== expected) {
     throw new Error(`${what}: expected ${String(expected)}, got ${String(actual)}; nothing was written`);
@@ -459,7 +485,79 @@ const passwordScenarios: readonly PasswordScenario[] = [
   },
 ];
 
-export const scenarios: readonly Scenario[] = [...ticketScenarios, ...passwordScenarios];
+const MINUTE = 60 * 1000;
+
+/** Fails the recording when the sweep's last sweep did not count what the scenario expects of it. */
+function expectSweep(what: string, status: TicketSweepStatus, expected: Partial<SweepCounts>): void {
+  const { counts, error } = status.lastSweep ?? {};
+  if (error !== undefined) throw new Error(`${what} failed (${error}); nothing was written`);
+  for (const [field, value] of Object.entries(expected)) {
+    expectOutcome(`${what}: ${field}`, counts?.[field as keyof SweepCounts], value);
+  }
+}
+
+const sweepScenarios: readonly SweepScenario[] = [
+  {
+    name: 'ticket-sweep',
+    release: 4,
+    kind: 'sweep',
+    description:
+      'The sweep of the connection, every minute, with an order whose own poll waits an hour: the first sweep reads the last day and tells the order of its new ticket; the next finds nothing changed (the ticket read again in the overlap, not told again); worked, then closed in ServiceNow, the ticket is told by the next sweeps and the order ends Executed within minutes; after 60 sweeps the sweep continues as new with its watermark, sweeps once more and is terminated (it never ends by itself).',
+    settings: {
+      Polling: { FirstCheckAfter: '1h', MaxInterval: '1d', BackoffCoefficient: 2, Jitter: 0.1 },
+      Sweep: { Interval: '1m', Overlap: '2m' },
+    },
+    async run({ sim, startOrder, startSweep, sleep }) {
+      const { handle, ticket } = await startOrder('audit-ticket-sweep');
+      const sweep = await startSweep();
+      const { runId } = await sweep.describe();
+      // Server time moves half an interval at a time: never past a sweep without seeing its status.
+      const sweptTo = async (count: number): Promise<TicketSweepStatus> => {
+        for (let step = 0; step <= 2 * count + 10; step++) {
+          const status = await sweep.query(sweepStatusQuery);
+          if (status.sweeps >= count) return status;
+          await sleep(MINUTE / 2);
+        }
+        throw new Error(`ticket-sweep: sweep ${count} did not come; nothing was written`);
+      };
+      expectSweep('the first sweep', await sweptTo(1), { signaled: 1, repeated: 0 });
+      expectSweep('a sweep with nothing changed', await sweptTo(2), { signaled: 0, repeated: 1 });
+      sim.instance.actOnTicket(ticket.number, { action: 'work', notes: 'Working on the access' });
+      expectSweep('the sweep after the ticket was worked', await sweptTo(3), { signaled: 1 });
+      // In real time: the order's check of the notice reads the worked ticket before it is closed.
+      await waitFor('the check the sweep asked for', async () =>
+        (await handle.query(statusQuery)).ticketState === 'In Progress' ? true : undefined,
+      );
+      sim.instance.actOnTicket(ticket.number, { action: 'close', notes: 'Access granted in the app' });
+      expectSweep('the sweep after the ticket was closed', await sweptTo(4), { signaled: 1 });
+      // Still in real time: the order's own first check is an hour away, so only the sweep's notice ends it.
+      const ended = await waitFor('the order to end', async () => {
+        const { status } = await handle.describe();
+        return status.name === 'RUNNING' ? undefined : status.name;
+      });
+      expectOutcome('the order', ended, 'COMPLETED');
+      expectOutcome('the order', (await handle.result()).provisioningState, 'Executed');
+      await sweptTo(SWEEPS_PER_RUN + 1);
+      if ((await sweep.describe()).runId === runId) {
+        throw new Error(
+          `ticket-sweep did not continue as new after ${SWEEPS_PER_RUN} sweeps; nothing was written`,
+        );
+      }
+      await sweep.terminate('recorded: a sweep runs until it is stopped');
+    },
+  },
+];
+
+export const scenarios: readonly Scenario[] = [...ticketScenarios, ...passwordScenarios, ...sweepScenarios];
+
+/** The names of a release's password and sweep scenarios, which its README explains in paragraphs of their own. */
+export function scenarioKinds(release: number): ScenarioKinds {
+  const ofKind = (kind: 'password' | 'sweep') =>
+    scenarios
+      .filter((scenario) => scenario.release === release && scenario.kind === kind)
+      .map((scenario) => scenario.name);
+  return { password: ofKind('password'), sweep: ofKind('sweep') };
+}
 
 /** A Table API call as the simulator's admin; the parsed answer, or undefined for 204. */
 async function tableCall(

@@ -6,7 +6,14 @@ import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/wor
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { Command } from 'commander';
-import { historyFilesIn, historyJSON, loadHistoryFile, type RunHistory } from '../../src/audit/histories';
+import {
+  continuedAs,
+  continuedFrom,
+  historyFilesIn,
+  historyJSON,
+  loadHistoryFile,
+  type RunHistory,
+} from '../../src/audit/histories';
 import { replayHistories, replayHistory, summarise } from '../../src/audit/replay';
 import { registerAuditCommands } from '../../src/cli/auditCommands';
 import { CliError } from '../../src/cli/errors';
@@ -15,9 +22,12 @@ import {
   PASSWORD_RESET_WORKFLOW_TYPE,
   PROVISIONING_WORKFLOW_TYPE,
   passwordTaskQueue,
+  TICKET_SWEEP_WORKFLOW_TYPE,
 } from '../../src/contract/names';
 import { encryptionKeyIds } from '../../src/audit/historyDecoding';
 import type { CheckTicketRequest } from '../../src/contract/provisioningActivities';
+import type { SweepTicketChangesResult, TicketSweepInput } from '../../src/contract/sweep';
+import { SWEEPS_PER_RUN } from '../../src/workflows/sweep/workflow';
 import type { provisioningWorkflow } from '../../src/workflows';
 import { statusQuery, ticketChangedSignal } from '../../src/contract/messages';
 import { tempDir, writeJson } from '../helpers/files';
@@ -58,7 +68,7 @@ const SCENARIOS: Readonly<Record<string, readonly string[]>> = {
     'password-order',
     'password-order-unknown-user',
   ],
-  'release-4': ['closed-after-notice'],
+  'release-4': ['closed-after-notice', 'ticket-sweep'],
 };
 /** Release 3's histories of the password task queue: opened, the password withheld (scripts/record-histories). */
 const PASSWORD_HISTORIES: Readonly<Record<string, string>> = {
@@ -178,6 +188,60 @@ describe('replay of the committed histories (test/histories)', () => {
       ['notice'],
       'one check was asked for by the notice',
     );
+  });
+
+  test("release 4's ticket sweep: its runs chain through continue-as-new and its sweeps tell the order", () => {
+    const [first, second] = ['run1', 'run2'].map((run) =>
+      loadHistoryFile(path.join(HISTORIES, 'release-4', `ticket-sweep-${run}.json`)),
+    );
+    assert.ok(first !== undefined && second !== undefined);
+    const started = (run: RunHistory) => run.history.events?.[0]?.workflowExecutionStartedEventAttributes;
+    for (const run of [first, second]) {
+      assert.equal(started(run)?.workflowType?.name, TICKET_SWEEP_WORKFLOW_TYPE);
+    }
+    // Each run's started event holds its own run id (originalExecutionRunId): run 1 names run 2 and back.
+    assert.equal(continuedAs(first.history), started(second)?.originalExecutionRunId);
+    assert.equal(continuedFrom(second.history), started(first)?.originalExecutionRunId);
+    assert.ok(
+      second.history.events?.at(-1)?.workflowExecutionTerminatedEventAttributes,
+      'run 2 is terminated',
+    );
+    const sweeps = (first.history.events ?? [])
+      .map((event) => event.activityTaskCompletedEventAttributes?.result?.payloads?.[0])
+      .filter((payload) => payload !== undefined)
+      .map((payload) => defaultPayloadConverter.fromPayload<Partial<SweepTicketChangesResult>>(payload))
+      .filter((result) => result.counts !== undefined);
+    assert.equal(sweeps.length, SWEEPS_PER_RUN);
+    assert.deepEqual(
+      sweeps.slice(0, 5).map((sweep) => [sweep.counts?.signaled, sweep.counts?.repeated]),
+      [
+        [1, 0],
+        [0, 1],
+        [1, 0],
+        [1, 0],
+        [0, 1],
+      ],
+      'told of the new ticket, nothing changed, told it was worked, told it was closed, nothing changed',
+    );
+    const input = defaultPayloadConverter.fromPayload<TicketSweepInput>(
+      started(second)?.input?.payloads?.[0] ?? {},
+    );
+    assert.equal(input.carried?.sweeps, SWEEPS_PER_RUN);
+    assert.equal(input.carried?.watermark, sweeps.at(-1)?.watermark);
+  });
+
+  test('the test can fail: a ticket sweep history whose sweep was another activity is non-deterministic', async () => {
+    const file = path.join(HISTORIES, 'release-4', 'ticket-sweep-run1.json');
+    const json = JSON.parse(readFileSync(file, 'utf8')) as { events: JsonEvent[] };
+    const sweep = json.events.find(
+      (event) => event.activityTaskScheduledEventAttributes?.activityType.name === 'sweepTicketChanges',
+    );
+    assert.ok(sweep?.activityTaskScheduledEventAttributes, 'the history sweeps');
+    sweep.activityTaskScheduledEventAttributes.activityType.name = 'planTicketSweep';
+    const run = loadHistoryFile(writeJson(tempDir(), 'ticket-sweep-edited.json', json));
+    const outcome = await replayHistory(run, { workflowBundle: current });
+    assert.equal(outcome.status, 'nondeterministic', outcome.message);
+    assert.match(outcome.message ?? '', /sweepTicketChanges|planTicketSweep/);
   });
 
   test('the test can fail: a password reset history whose activity was another one is non-deterministic', async () => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
@@ -14,6 +15,8 @@ import {
   WITHHELD,
   withholdPasswords,
 } from '../../scripts/record-histories/withholdPasswords';
+import { readme, type Manifest } from '../../scripts/record-histories/manifest';
+import { scenarioKinds, scenarios } from '../../scripts/record-histories/scenarios';
 
 const ROOT = path.join(__dirname, '..', '..');
 
@@ -45,6 +48,35 @@ describe('scripts/record-histories.ts arguments', () => {
     const run = recordHistories('--release', '99');
     assert.equal(run.status, 1);
     assert.match(run.stderr, /usage: record-histories/);
+  });
+});
+
+describe('scripts/record-histories: the release folders', () => {
+  test("each release's README is what the recorder writes from its manifest and scenarios", () => {
+    const releases = [...new Set(scenarios.map((scenario) => scenario.release))];
+    const recorded = releases.filter((release) =>
+      existsSync(path.join(ROOT, 'test', 'histories', `release-${release}`, 'recorded.manifest')),
+    );
+    assert.ok(recorded.includes(4), 'release 4 has a manifest');
+    for (const release of recorded) {
+      const dir = path.join(ROOT, 'test', 'histories', `release-${release}`);
+      const manifest = JSON.parse(readFileSync(path.join(dir, 'recorded.manifest'), 'utf8')) as Manifest;
+      assert.equal(
+        readFileSync(path.join(dir, 'README.md'), 'utf8'),
+        readme(release, manifest, scenarioKinds(release)),
+        `release ${release}`,
+      );
+    }
+  });
+
+  test('the sweep scenario of release 4 is recorded as runs of its workflow id, its README says so', () => {
+    assert.deepEqual(scenarioKinds(4), { password: [], sweep: ['ticket-sweep'] });
+    const manifest = JSON.parse(
+      readFileSync(path.join(ROOT, 'test', 'histories', 'release-4', 'recorded.manifest'), 'utf8'),
+    ) as Manifest;
+    assert.deepEqual(manifest['ticket-sweep']?.files, ['ticket-sweep-run1.json', 'ticket-sweep-run2.json']);
+    assert.match(readme(4, manifest, scenarioKinds(4)), /^Sweep scenarios \(ticket-sweep\): /m);
+    assert.doesNotMatch(readme(4, manifest, { password: [], sweep: [] }), /Sweep scenarios/);
   });
 });
 
