@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { isExecutable } from '../../src/platform/temporalBinaries';
 
 /**
  * Where the Temporal server and its SQL schema tool live once built from the Go module (see
@@ -49,15 +50,6 @@ export class TemporalServerMissingError extends Error {
       ].join('\n'),
     );
     this.name = 'TemporalServerMissingError';
-  }
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -149,14 +149,6 @@ describe('sweepTicketChanges activity (simulator over HTTP, MockActivityEnvironm
       ...extra,
     });
 
-  async function patch(sysId: string | undefined, values: Record<string, string>): Promise<void> {
-    const response = await fixture.call(`/api/now/table/incident/${sysId}`, {
-      method: 'PATCH',
-      body: values,
-    });
-    assert.equal(response.status, 200, await response.clone().text());
-  }
-
   test('more changed tickets than a page: every order is told once, with its sys_mod_count', async () => {
     const watermark = nextDay();
     const ids = [];
@@ -189,7 +181,7 @@ describe('sweepTicketChanges activity (simulator over HTTP, MockActivityEnvironm
     assert.equal(one.counts.signaled, 2);
     assert.equal(one.watermark, first.sys_updated_on);
     // Changed in the same second as the new watermark: only `>=` with the overlap sees it.
-    await patch(second.sys_id, { work_notes: 'worked on' });
+    await fixture.update('incident', second.sys_id ?? '', { work_notes: 'worked on' });
     const late = await ticket(orderId('overlap-3'));
     assert.equal(late.sys_updated_on, one.watermark);
     const two = await sweep.run({ watermark: one.watermark, recentlySignaled: one.recentlySignaled });
@@ -210,7 +202,7 @@ describe('sweepTicketChanges activity (simulator over HTTP, MockActivityEnvironm
     assert.deepEqual(three.counts, { calls: 2, rows: 3, signaled: 0, ignored: 0, repeated: 3 });
     // A change well after the watermark: the versions left behind by more than the overlap are forgotten.
     clock.advance(OVERLAP_MS / 1000 + 60);
-    await patch(first.sys_id, { work_notes: 'much later' });
+    await fixture.update('incident', first.sys_id ?? '', { work_notes: 'much later' });
     const four = await sweep.run({ watermark: three.watermark, recentlySignaled: three.recentlySignaled });
     assert.deepEqual(four.counts, { calls: 2, rows: 3, signaled: 1, ignored: 0, repeated: 2 });
     assert.deepEqual(

@@ -38,6 +38,8 @@ export interface SimulatorCalls {
     values: Record<string, unknown>,
     as?: Credentials,
   ) => Promise<Record<string, string>>;
+  /** Updates a record through the Table API as the admin (PATCH), failing the test unless it answers 200. */
+  readonly update: (table: string, sysId: string, values: Record<string, unknown>) => Promise<void>;
   /** `fetch` of the admin API (`/tickets`, `/faults`, ...) as the admin. */
   readonly admin: (path: string, options?: Omit<CallOptions, 'as'>) => Promise<Response>;
 }
@@ -103,6 +105,11 @@ export function simulatorCalls(sim: () => SimulatorHandle): SimulatorCalls {
       if (response.status !== 201)
         throw new Error(`create ${table}: ${response.status} ${await response.text()}`);
       return ((await response.json()) as { result: Record<string, string> }).result;
+    },
+    update: async (table, sysId, values) => {
+      const response = await call(`/api/now/table/${table}/${sysId}`, { method: 'PATCH', body: values });
+      if (response.status !== 200)
+        throw new Error(`update ${table}/${sysId}: ${response.status} ${await response.text()}`);
     },
     admin: (path, options = {}) => call(`/sim/admin${path}`, { ...options, as: 'admin' }),
   };

@@ -42,14 +42,6 @@ describe('ticketChangesSince (simulator over HTTP)', () => {
       ...extra,
     });
 
-  async function patch(sysId: string, values: Record<string, string>): Promise<void> {
-    const response = await fixture.call(`/api/now/table/incident/${sysId}`, {
-      method: 'PATCH',
-      body: values,
-    });
-    assert.equal(response.status, 200, await response.clone().text());
-  }
-
   test('reads every changed ticket once, in pages of the given size, by keyset and never by offset', async () => {
     const since = nextDay();
     const created: Record<string, string>[] = [];
@@ -104,7 +96,7 @@ describe('ticketChangesSince (simulator over HTTP)', () => {
       ['order-boundary'],
     );
     clock.advance(5);
-    await patch(before.sys_id ?? '', { work_notes: 'changed' });
+    await fixture.update('incident', before.sys_id ?? '', { work_notes: 'changed' });
     read = (await readAll(client(), since, { pageSize: 10 })).flatMap((page) => page.changes);
     assert.deepEqual(
       read.map((change) => [change.correlationId, change.sysModCount]),
@@ -139,7 +131,7 @@ describe('ticketChangesSince (simulator over HTTP)', () => {
     const passed = first.value.changes[0];
     assert.ok(passed !== undefined);
     clock.advance(10);
-    await patch(passed.sysId, { work_notes: 'changed during the read' });
+    await fixture.update('incident', passed.sysId, { work_notes: 'changed during the read' });
     const later = [];
     for await (const page of pages) later.push(...page.changes);
     assert.deepEqual(
