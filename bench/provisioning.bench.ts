@@ -7,8 +7,8 @@
  * 2. memory: N open orders waiting on one worker with a bounded workflow cache: RSS, per-order cost, and the cost
  *    of waking an evicted order (status query, replay) vs a cached one;
  * 3. ServiceNow calls per open ticket per hour: per-ticket polling alone (measured, time scaled, and computed),
- *    sweep + safety poll (computed; measured once the sweep is merged);
- * 4. closure latency: polling alone (time scaled); push and sweep once merged.
+ *    sweep + safety poll (computed, and the sweep measured time scaled at two counts of open tickets);
+ * 4. closure latency: polling alone (time scaled), push alone (its own simulator notifying), the sweep alone.
  * Sizes: `--help`, or the BENCH_* variables it names (BENCH_ORDERS, BENCH_OPEN_ORDERS, ...).
  */
 import { rmSync } from 'node:fs';
@@ -17,23 +17,21 @@ import { program } from 'commander';
 import { parseSettings } from '../src/config/load';
 import { SAFETY_POLL_INTERVAL_MS } from '../src/config/schema';
 import { TICKET_TABLES } from '../src/contract/tickets';
-import {
-  computedPollingCalls,
-  computedSweepCalls,
-  measurePollingCalls,
-  measureSweepCalls,
-} from './provisioning/calls';
+import { computedPollingCalls, computedSweepCalls, measurePollingCalls } from './provisioning/calls';
 import { closureModes } from './provisioning/closure';
 import { measureMemory } from './provisioning/memory';
 import { addBenchOptions, type BenchOptions } from './provisioning/options';
 import type { PollingSizes } from './provisioning/polling';
 import { summaryTable, type BenchResults } from './provisioning/report';
 import { BenchStack } from './provisioning/stack';
+import { measureSweepCalls } from './provisioning/sweepCalls';
 import { measureThroughput } from './provisioning/throughput';
 
 /** One status check is one ServiceNow read (getTicket, basic authentication); the measured figure checks it. */
 const CALLS_PER_CHECK = 1;
 const HOUR_MS = 3_600_000;
+/** The sweep's calls are measured again with this many times the polled tickets open: they should not grow. */
+const MORE_OPEN_TICKETS = 4;
 
 async function run(options: BenchOptions): Promise<void> {
   const startedAt = Date.now();
@@ -86,22 +84,31 @@ async function run(options: BenchOptions): Promise<void> {
       });
     }
     if (options.parts.includes('calls')) {
+      const failed = (part: string) => (error: unknown) => {
+        results.errors[part] = error instanceof Error ? error.message : String(error);
+        return undefined;
+      };
       const pollingMeasured = await measurePollingCalls(stack, {
         ...polling,
         windowMs: options.callsWindow,
-      }).catch((error: unknown) => {
-        results.errors.calls = error instanceof Error ? error.message : String(error);
-        return undefined;
-      });
+      }).catch(failed('calls'));
+      const sweepMeasured = await measureSweepCalls(stack, {
+        ...polling,
+        windowMs: options.callsWindow,
+        intervalMs: options.sweepInterval,
+        ...sweepDefaults(),
+        callsPerCheck: CALLS_PER_CHECK,
+        moreTickets: (MORE_OPEN_TICKETS - 1) * options.pollTickets,
+      }).catch(failed('calls sweep'));
       results.calls = {
         ...(pollingMeasured === undefined ? {} : { pollingMeasured }),
+        ...(sweepMeasured === undefined ? {} : { sweepMeasured }),
         pollingComputed: computedPollingCalls({
           ...defaultPolling(),
           maxIntervalMs: HOUR_MS,
           callsPerCheck: CALLS_PER_CHECK,
         }),
         sweepComputed: sweepComputed(options.openOrders),
-        sweepMeasured: await measureSweepCalls(),
       };
     }
     if (options.parts.includes('closure')) {
@@ -130,6 +137,15 @@ async function run(options: BenchOptions): Promise<void> {
 function defaultPolling() {
   const { Polling } = parseSettings({}, 'defaults').TicketConnector;
   return { firstCheckAfterMs: Polling.FirstCheckAfter, backoffCoefficient: Polling.BackoffCoefficient };
+}
+
+function sweepDefaults() {
+  const { Sweep } = parseSettings({}, 'defaults').TicketConnector;
+  return {
+    defaultIntervalMs: Sweep.Interval,
+    defaultOverlapMs: Sweep.Overlap,
+    safetyPollMs: SAFETY_POLL_INTERVAL_MS.withSweep,
+  };
 }
 
 /**

@@ -1,6 +1,8 @@
+import type { SimulatorAdmin } from '../../scripts/chaos/simulatorAdmin';
+import { startPushPart, startSweepPart } from './closureParts';
 import { round, sleep, spread, waitForCount, type Spread } from './measure';
 import { startPollingPart, timeScale, type PollingSizes } from './polling';
-import type { BenchStack } from './stack';
+import type { BenchStack, ConnectorPart } from './stack';
 
 export interface ClosureFigures {
   readonly mode: 'polling' | 'push' | 'sweep';
@@ -23,46 +25,24 @@ export const closureModes = {
 } satisfies Record<ClosureFigures['mode'], ClosureMode>;
 
 /**
- * Per-ticket polling alone, at the scaled steady interval: each ticket is closed by the fulfiller at a random
- * moment over two intervals (so that closures fall anywhere in the poll cycle), then the order's final state is
- * awaited in the ledger.
+ * The sweep's Interval in this part: `npm start`'s. At the default (1 min) a closure waits up to a whole
+ * interval plus a sweep, about 45 s at p99 on top of this part's figure.
  */
+const SWEEP_INTERVAL_MS = 15_000;
+
+/** Per-ticket polling alone, at the scaled steady interval. */
 async function pollingClosure(stack: BenchStack, sizes: PollingSizes): Promise<ClosureFigures> {
   const { part } = await startPollingPart(stack, 'closure-polling', sizes);
   try {
-    const tickets = part.ledger.ticketNumbers();
-    stack.say(
-      `closure (polling): closing ${tickets.size} tickets over ${(2 * sizes.intervalMs) / 1000} s...`,
-    );
-    const closedAt = new Map<string, number>();
-    await Promise.all(
-      [...tickets].map(async ([orderId, number]) => {
-        await sleep(Math.random() * 2 * sizes.intervalMs);
-        await stack.simulator.admin.act(number, 'close');
-        closedAt.set(orderId, Date.now());
-      }),
-    );
-    const ended = await waitForCount(() => part.ledger.count('Executed'), closedAt.size, {
+    const measured = await closeAndAwait(stack, part, stack.simulator.admin, 'polling', {
+      closeOverMs: 2 * sizes.intervalMs,
       timeoutMs: 3 * sizes.intervalMs + sizes.timeoutMs,
     });
-    const recorded = part.ledger.recordedAt('Executed');
-    const latencies = [...closedAt].flatMap(([orderId, at]) => {
-      const done = recorded.get(orderId);
-      return done === undefined ? [] : [(done - at) / 1000];
-    });
-    const seconds = spread(latencies);
     const scale = timeScale(sizes);
+    const { p50, p99 } = measured.latencySeconds;
     return {
-      mode: 'polling',
-      latencySeconds: {
-        ...seconds,
-        p50: round(seconds.p50, 2),
-        p99: round(seconds.p99, 2),
-        max: round(seconds.max, 2),
-      },
-      scaledMinutes: { p50: round((seconds.p50 * scale) / 60), p99: round((seconds.p99 * scale) / 60) },
-      finished: ended.reached,
-      closed: closedAt.size,
+      ...measured,
+      scaledMinutes: { p50: round((p50 * scale) / 60), p99: round((p99 * scale) / 60) },
       note: `MaxInterval 1h scaled to ${sizes.intervalMs / 1000} s (x${round(scale)}), jitter 10%`,
     };
   } finally {
@@ -70,19 +50,78 @@ async function pollingClosure(stack: BenchStack, sizes: PollingSizes): Promise<C
   }
 }
 
-/**
- * TO BE COMPLETED by the lead once the push receiver is merged: a part with TicketConnector.Push enabled and the
- * simulator's --notify-url pointed at it, then the same close-and-await as pollingClosure (with polling left at
- * its real, long interval, so that only push can explain a short latency).
- */
-function pushClosure(): Promise<undefined> {
-  return Promise.resolve(undefined);
+/** Push alone (goal: p99 under 2 s): polling at its real hour, the sweep off, a simulator of its own notifying. */
+async function pushClosure(stack: BenchStack, sizes: PollingSizes): Promise<ClosureFigures> {
+  const { part, simulator } = await startPushPart(stack, 'closure-push', sizes);
+  try {
+    const measured = await closeAndAwait(stack, part, simulator.admin, 'push', {
+      closeOverMs: 2 * sizes.intervalMs,
+      timeoutMs: sizes.timeoutMs,
+    });
+    return { ...measured, note: 'signed notifications to the worker, polling 1h, sweep off' };
+  } finally {
+    await part.stop();
+  }
+}
+
+/** The sweep alone: the safety poll at a day, push off. */
+async function sweepClosure(stack: BenchStack, sizes: PollingSizes): Promise<ClosureFigures> {
+  const part = await startSweepPart(stack, 'closure-sweep', { ...sizes, intervalMs: SWEEP_INTERVAL_MS });
+  try {
+    const measured = await closeAndAwait(stack, part, stack.simulator.admin, 'sweep', {
+      closeOverMs: 2 * SWEEP_INTERVAL_MS,
+      timeoutMs: 3 * SWEEP_INTERVAL_MS + sizes.timeoutMs,
+    });
+    return {
+      ...measured,
+      note:
+        `Sweep.Interval ${SWEEP_INTERVAL_MS / 1000} s as npm start sets it (the default 1 min adds up to ` +
+        `45 s at p99), safety poll 1 day, push off`,
+    };
+  } finally {
+    await part.stop();
+  }
 }
 
 /**
- * TO BE COMPLETED by the lead once the sweep is merged: a part with TicketConnector.Sweep enabled (Interval
- * scaled down) and the safety poll at a day, then the same close-and-await as pollingClosure.
+ * Closes each of the part's tickets through `admin` at a random moment over `closeOverMs` (so that closures fall
+ * anywhere in the cycle of whatever notices them), then awaits each order's final state in the ledger.
  */
-function sweepClosure(): Promise<undefined> {
-  return Promise.resolve(undefined);
+async function closeAndAwait(
+  stack: BenchStack,
+  part: ConnectorPart,
+  admin: SimulatorAdmin,
+  mode: ClosureFigures['mode'],
+  { closeOverMs, timeoutMs }: { readonly closeOverMs: number; readonly timeoutMs: number },
+): Promise<Omit<ClosureFigures, 'note'>> {
+  const tickets = part.ledger.ticketNumbers();
+  stack.say(`closure (${mode}): closing ${tickets.size} tickets over ${closeOverMs / 1000} s...`);
+  const closedAt = new Map<string, number>();
+  await Promise.all(
+    [...tickets].map(async ([orderId, number]) => {
+      await sleep(Math.random() * closeOverMs);
+      // From the request on: a notification may reach the worker before the simulator's answer reaches us.
+      const at = Date.now();
+      await admin.act(number, 'close');
+      closedAt.set(orderId, at);
+    }),
+  );
+  const ended = await waitForCount(() => part.ledger.count('Executed'), closedAt.size, { timeoutMs });
+  const recorded = part.ledger.recordedAt('Executed');
+  const latencies = [...closedAt].flatMap(([orderId, at]) => {
+    const done = recorded.get(orderId);
+    return done === undefined ? [] : [(done - at) / 1000];
+  });
+  const seconds = spread(latencies);
+  return {
+    mode,
+    latencySeconds: {
+      ...seconds,
+      p50: round(seconds.p50, 2),
+      p99: round(seconds.p99, 2),
+      max: round(seconds.max, 2),
+    },
+    finished: ended.reached,
+    closed: closedAt.size,
+  };
 }

@@ -14,6 +14,7 @@ export interface BenchOptions {
   readonly pollTickets: number;
   readonly pollInterval: number;
   readonly callsWindow: number;
+  readonly sweepInterval: number;
   readonly concurrency: number;
   readonly partTimeout: number;
   readonly memoryTimeout: number;
@@ -56,6 +57,14 @@ export function addBenchOptions(program: Command, env: NodeJS.ProcessEnv = proce
     )
     .addOption(
       time('--calls-window <duration>', 'how long requests are counted', 'BENCH_CALLS_WINDOW', '60s'),
+    )
+    .addOption(
+      time(
+        '--sweep-interval <duration>',
+        'what the default Sweep.Interval (1 min) is scaled to',
+        'BENCH_SWEEP_INTERVAL',
+        '5s',
+      ),
     )
     .addOption(
       count(

@@ -1,5 +1,5 @@
-import { sleep, waitForCount } from './measure';
-import { startOrders } from './orders';
+import { sleep } from './measure';
+import { openTickets } from './openTickets';
 import type { BenchStack, ConnectorPart } from './stack';
 
 /** Open tickets polled per-order at a scaled-down steady interval: `intervalMs` stands for MaxInterval 1h. */
@@ -31,14 +31,7 @@ export async function startPollingPart(
     maxCachedWorkflows: sizes.maxCachedWorkflows,
   });
   try {
-    const orderIds = await startOrders(stack.client, name, part.taskQueue, sizes.tickets, {
-      concurrency: sizes.concurrency,
-    });
-    const opened = await waitForCount(() => part.ledger.count('Transmitted'), sizes.tickets, {
-      timeoutMs: sizes.timeoutMs,
-    });
-    if (opened.timedOut)
-      throw new Error(`${name}: only ${opened.reached} of ${sizes.tickets} tickets opened`);
+    const orderIds = await openTickets(stack, name, part, sizes.tickets, sizes);
     await sleep(sizes.intervalMs * 1.2);
     return { part, orderIds };
   } catch (error) {

@@ -1,9 +1,10 @@
 import type { MeasuredPollingCalls } from './calls';
 import type { ClosureFigures } from './closure';
 import type { MemoryFigures } from './memory';
+import type { MeasuredSweepCalls } from './sweepCalls';
 import type { ThroughputFigures } from './throughput';
 
-/** Every figure of one run; a part not run or not yet built is absent, a part that failed has an error. */
+/** Every figure of one run; a part not run is absent, a part that failed has an error. */
 export interface BenchResults {
   readonly machine: { readonly cpus: number; readonly node: string; readonly loadAverage: readonly number[] };
   readonly options: Record<string, unknown>;
@@ -17,13 +18,11 @@ export interface BenchResults {
       readonly sweepCallsPerHour: number;
       readonly perTicketPerHour: number;
     };
-    readonly sweepMeasured?: unknown;
+    readonly sweepMeasured?: MeasuredSweepCalls;
   };
   closure?: { -readonly [Mode in ClosureFigures['mode']]?: ClosureFigures };
   readonly errors: Record<string, string>;
 }
-
-const PENDING = 'pending: to be completed by the lead after merging';
 
 /** The summary table: one line per figure, what was measured and what was computed said on each. */
 export function summaryTable(results: BenchResults): string {
@@ -64,9 +63,10 @@ export function summaryTable(results: BenchResults): string {
         `; ${calls.pollingComputed.steadyPerHour} steady, ${calls.pollingComputed.firstHour} in the first hour [computed]`,
     ]);
     rows.push([
-      '   sweep + safety poll (1 day)',
-      `${calls.sweepComputed.perTicketPerHour} for ${calls.sweepComputed.openTickets} open tickets ` +
-        `(${calls.sweepComputed.sweepCallsPerHour} sweep calls/h per connection) [computed]; measured: ${PENDING}`,
+      '   sweep (1 min) + safety poll (1 day)',
+      `${sweepMeasuredText(calls.sweepMeasured, failed('calls sweep'))}; ` +
+        `${calls.sweepComputed.perTicketPerHour} for ${calls.sweepComputed.openTickets} open tickets ` +
+        `(${calls.sweepComputed.sweepCallsPerHour} sweep calls/h per connection, 2 tables) [computed]`,
     ]);
   }
   if (closure !== undefined) {
@@ -75,9 +75,7 @@ export function summaryTable(results: BenchResults): string {
       rows.push([
         mode === 'polling' ? '4. Closure latency, polling' : `   ${mode}`,
         figures === undefined
-          ? mode === 'polling'
-            ? `failed: ${failed('closure polling') ?? 'no figures'}`
-            : PENDING
+          ? `failed: ${failed(`closure ${mode}`) ?? 'no figures'}`
           : `p50 ${figures.latencySeconds.p50} s, p99 ${figures.latencySeconds.p99} s ` +
             `(${figures.finished}/${figures.closed} recorded) [measured, ${figures.note}]` +
             (figures.scaledMinutes === undefined
@@ -88,4 +86,19 @@ export function summaryTable(results: BenchResults): string {
   }
   const width = Math.max(...rows.map(([label]) => label.length));
   return rows.map(([label, value]) => `${label.padEnd(width)} | ${value}`).join('\n');
+}
+
+/** Each window's figures: the sweep measured (time scaled), the safety poll computed. */
+function sweepMeasuredText(measured: MeasuredSweepCalls | undefined, error: string | undefined): string {
+  if (measured === undefined) return `measured: failed (${error ?? 'not run'})`;
+  const windows = measured.windows.map(
+    (window) =>
+      `${window.perTicketPerHour} for ${window.tickets} open tickets ` +
+      `(${window.sweepCallsPerHour} sweep calls/h per connection, ${window.callsPerSweep}/sweep over ` +
+      `${window.sweeps} sweeps)`,
+  );
+  return (
+    `${windows.join(', ')} [sweep measured, 1 table, Interval ${measured.intervalMs / 1000} s (x${measured.scale}); ` +
+    `safety poll computed]`
+  );
 }

@@ -13,6 +13,18 @@ export interface PollingSettings {
   readonly Jitter?: number;
 }
 
+/** The old default per-order poll, unscaled: no status check within a part's run. */
+export const HOURLY_POLLING: PollingSettings = { FirstCheckAfter: '1h', MaxInterval: '1h' };
+
+/** The safety poll while the sweep runs, unscaled, from the first check on: none within a part's run. */
+export const DAILY_POLLING: PollingSettings = { FirstCheckAfter: '1d', MaxInterval: '1d' };
+
+/** TicketConnector sections a part turns on, each replacing the benchmark's "off" whole. */
+export interface ClosureSettings {
+  readonly Push?: Record<string, string>;
+  readonly Sweep?: Record<string, string>;
+}
+
 export interface BenchSettingsOptions {
   readonly simulator: RunningSimulator;
   readonly temporalAddress: string;
@@ -21,12 +33,14 @@ export interface BenchSettingsOptions {
   readonly dataDir: string;
   readonly polling: PollingSettings;
   readonly maxCachedWorkflows: number;
+  readonly closure?: ClosureSettings;
 }
 
 /**
  * A settings file for one benchmark worker: the simulator as connection `Sim`, one incident mapping, the SQLite
- * ledger. Push and the sweep are off, so that each figure is the mode it names; the call budget is set to its
- * maximum, so that it measures the connector's machinery rather than the budget (10 calls/s by default).
+ * ledger. Push and the sweep are off unless `closure` turns them on, so that each figure is the mode it names;
+ * the call budget is set to its maximum, so that it measures the connector's machinery rather than the budget
+ * (10 calls/s by default).
  */
 export function writeBenchSettings(file: string, options: BenchSettingsOptions): string {
   const { simulator } = options;
@@ -41,6 +55,7 @@ export function writeBenchSettings(file: string, options: BenchSettingsOptions):
       Worker: { MaxCachedWorkflows: String(options.maxCachedWorkflows) },
       Push: { Enabled: 'false' },
       Sweep: { Enabled: 'false' },
+      ...options.closure,
       Budget: { Default: { CallsPerSecond: 1000, CallsPerHour: '100000000' } },
       ResourceTypeMappings: {
         [RESOURCE_TYPE]: {

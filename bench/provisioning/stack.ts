@@ -1,12 +1,13 @@
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { ticketSweepWorkflowId } from '../../src/contract/names';
 import { Closers } from '../../scripts/chaos/stack';
 import { startSimulatorProcess, type RunningSimulator } from '../../scripts/chaos/simulatorProcess';
 import { PersistedTemporalServer } from '../../scripts/chaos/temporalServer';
 import { LedgerReader } from './ledger';
-import { writeBenchSettings, type PollingSettings } from './settings';
+import { CONNECTION, writeBenchSettings, type ClosureSettings, type PollingSettings } from './settings';
 import { startBareWorker, startConnectorWorker, type BenchWorker } from './workers';
 
 /** A connector worker on its own task queue, with its own ledger. */
@@ -65,29 +66,79 @@ export class BenchStack {
     return path.join(this.dir, 'logs');
   }
 
-  /** A connector worker for part `name`, polling as given, with a bounded workflow cache. */
+  /**
+   * A simulator of part `name` alone (its log in the part's folder), posting change notifications to `notify`:
+   * the shared one stays quiet, so that notifications never load the other parts. Stopped with the stack.
+   */
+  async startPartSimulator(
+    name: string,
+    notify: { readonly url: string; readonly secret: string },
+  ): Promise<RunningSimulator> {
+    const dir = this.partDir(name);
+    const simulator = await startSimulatorProcess({ dir, randomSeed: 1, notify });
+    this.closers.add(() => simulator.child.stop());
+    return simulator;
+  }
+
+  /**
+   * A connector worker for part `name`, polling as given, with a bounded workflow cache, against the shared
+   * simulator unless given one, with push and the sweep off unless `closure` turns them on.
+   */
   async startConnectorPart(
     name: string,
-    options: { readonly polling: PollingSettings; readonly maxCachedWorkflows: number },
+    options: {
+      readonly polling: PollingSettings;
+      readonly maxCachedWorkflows: number;
+      readonly simulator?: RunningSimulator;
+      readonly closure?: ClosureSettings;
+    },
   ): Promise<ConnectorPart> {
-    const dataDir = path.join(this.dir, name);
-    mkdirSync(dataDir, { recursive: true });
+    const { simulator = this.simulator, ...settings } = options;
+    const dataDir = this.partDir(name);
     const taskQueue = `bench-${name}`;
     const settingsFile = writeBenchSettings(path.join(dataDir, 'settings.json'), {
-      simulator: this.simulator,
+      simulator,
       temporalAddress: this.server.address,
       taskQueue,
       dataDir,
-      ...options,
+      ...settings,
     });
-    const worker = await startConnectorWorker(name, settingsFile, this.logDir);
+    const sweeps = options.closure?.Sweep?.Enabled === 'true';
+    const worker = await startConnectorWorker(name, settingsFile, this.logDir).catch(async (error) => {
+      if (sweeps) await this.endSweep();
+      throw error;
+    });
     const ledger = new LedgerReader(path.join(dataDir, 'assignments.sqlite'));
     const stop = async () => {
       ledger.close();
-      await worker.stop();
+      try {
+        await worker.stop();
+      } finally {
+        if (sweeps) await this.endSweep();
+      }
     };
     this.closers.add(stop);
     return { taskQueue, worker, ledger, stop };
+  }
+
+  /**
+   * Ends the connection's sweep workflow: its id is the connection's, shared by every part, and the next part's
+   * worker would otherwise attach to a sweep still bound to the stopped part's task queue.
+   */
+  private async endSweep(): Promise<void> {
+    try {
+      await this.client.workflow
+        .getHandle(ticketSweepWorkflowId(CONNECTION))
+        .terminate('the benchmark part that swept has ended');
+    } catch (error) {
+      if (!(error instanceof WorkflowNotFoundError)) throw error;
+    }
+  }
+
+  private partDir(name: string): string {
+    const dir = path.join(this.dir, name);
+    mkdirSync(dir, { recursive: true });
+    return dir;
   }
 
   async startBareWorker(name: string): Promise<{ readonly taskQueue: string; readonly worker: BenchWorker }> {

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { benchOrder, startOrders } from './orders';
 import { inParallel, round, waitForCount } from './measure';
+import { HOURLY_POLLING } from './settings';
 import type { BenchStack } from './stack';
 
 export interface ThroughputSizes {
@@ -30,9 +31,6 @@ export interface ThroughputFigures {
   readonly ratio: number;
 }
 
-/** No status check within the run: the rate is that of opening tickets only. */
-const IDLE_POLLING = { FirstCheckAfter: '1h', MaxInterval: '1h' } as const;
-
 /**
  * Orders per second from start to "ticket created" (Transmitted recorded in the assignment ledger, which is
  * what Identity Manager sees), then the same server's rate for the bare one-activity workflow, one worker
@@ -44,7 +42,8 @@ export async function measureThroughput(
   sizes: ThroughputSizes,
   maxCachedWorkflows: number,
 ): Promise<ThroughputFigures> {
-  const part = await stack.startConnectorPart('throughput', { polling: IDLE_POLLING, maxCachedWorkflows });
+  // No status check within the run: the rate is that of opening tickets only.
+  const part = await stack.startConnectorPart('throughput', { polling: HOURLY_POLLING, maxCachedWorkflows });
   let provisioning: Rate;
   try {
     stack.say(`throughput: starting ${sizes.orders} orders...`);
