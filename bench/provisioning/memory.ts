@@ -23,8 +23,12 @@ export interface MemoryFigures {
   readonly rssBeforeMb: number;
   readonly rssAfterMb: number;
   readonly peakRssMb: number;
-  /** (RSS after − RSS before) / open orders. */
+  /** (RSS after − RSS before) / open orders: the cache's fixed step spread over N, so it falls as N grows. */
   readonly perOrderKb: number;
+  /** RSS once a fifth of the orders waited, and the slope from there to the end: what one more order costs. */
+  readonly rssAtFifthMb: number;
+  readonly ordersAtFifth: number;
+  readonly marginalPerOrderKb: number;
   /** Status query round trips (ms) to orders in the worker's cache. */
   readonly cachedQueryMs: Spread;
   /** Status query round trips (ms) to orders evicted from it: each replays the order's history. */
@@ -54,7 +58,12 @@ export async function measureMemory(stack: BenchStack, sizes: MemorySizes): Prom
       `memory: worker RSS ${mb(before.rss)} MB idle; starting ${sizes.openOrders} orders ` +
         `(maxCachedWorkflows ${sizes.maxCachedWorkflows})...`,
     );
-    const opened = await openPaced(stack, part, sizes);
+    let fifth = { orders: 0, rss: before.rss };
+    const opened = await openPaced(stack, part, sizes, async (reached) => {
+      await sleep(SETTLE_MS);
+      fifth = { orders: reached, rss: part.worker.memory().rss };
+      stack.say(`memory: ${reached} orders waiting, worker RSS ${mb(fifth.rss)} MB`);
+    });
     await sleep(SETTLE_MS);
     const after = part.worker.memory();
     stack.say(`memory: ${opened.reached} orders waiting, worker RSS ${mb(after.rss)} MB; waking orders...`);
@@ -72,6 +81,9 @@ export async function measureMemory(stack: BenchStack, sizes: MemorySizes): Prom
       rssAfterMb: mb(after.rss),
       peakRssMb: mb(after.peakRss),
       perOrderKb: round((after.rss - before.rss) / 1024 / Math.max(1, opened.reached)),
+      rssAtFifthMb: mb(fifth.rss),
+      ordersAtFifth: fifth.orders,
+      marginalPerOrderKb: round((after.rss - fifth.rss) / 1024 / Math.max(1, opened.reached - fifth.orders)),
       cachedQueryMs: await queryTimes(stack.client, cached),
       evictedQueryMs: await queryTimes(stack.client, sample(evicted, sizes.wakeQueries)),
     };
@@ -89,11 +101,18 @@ async function openPaced(
   stack: BenchStack,
   part: ConnectorPart,
   sizes: MemorySizes,
+  /** Called once, when a fifth of the orders wait. */
+  atFifth: (reached: number) => Promise<void>,
 ): Promise<{ readonly started: number; readonly reached: number; readonly timedOut: boolean }> {
   const deadline = Date.now() + sizes.timeoutMs;
   const transmitted = () => part.ledger.count('Transmitted');
   let started = 0;
+  let fifthTaken = false;
   while (started < sizes.openOrders && Date.now() < deadline) {
+    if (!fifthTaken && started >= sizes.openOrders / 5) {
+      fifthTaken = true;
+      await atFifth((await waitForCount(transmitted, started, { timeoutMs: GRACE_MS })).reached);
+    }
     const batch = Math.min(BATCH, sizes.openOrders - started);
     await startOrders(stack.client, 'memory', part.taskQueue, batch, {
       concurrency: sizes.concurrency,

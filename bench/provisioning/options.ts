@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { duration, wholeNumber } from '../../src/cli/cliOutput';
+import { DEFAULT_MAX_CACHED_WORKFLOWS } from '../../src/config/schema';
 import { DEFAULT_START_CONCURRENCY } from './orders';
 
 export const PARTS = ['throughput', 'memory', 'calls', 'closure'] as const;
@@ -46,7 +47,7 @@ export function addBenchOptions(program: Command, env: NodeJS.ProcessEnv = proce
         '--max-cached-workflows <n>',
         "the memory worker's TicketConnector.Worker.MaxCachedWorkflows",
         'BENCH_MAX_CACHED_WORKFLOWS',
-        500,
+        DEFAULT_MAX_CACHED_WORKFLOWS,
         0,
       ),
     )

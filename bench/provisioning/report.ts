@@ -43,7 +43,8 @@ export function summaryTable(results: BenchResults): string {
     rows.push([
       `2. Memory, ${memory.openOrders} open orders, cache ${memory.maxCachedWorkflows}`,
       `worker RSS ${memory.rssBeforeMb} -> ${memory.rssAfterMb} MB (peak ${memory.peakRssMb}), ` +
-        `${memory.perOrderKb} KiB/order [measured]` +
+        `${memory.perOrderKb} KiB/order overall; ${memory.rssAtFifthMb} MB at ${memory.ordersAtFifth} orders, ` +
+        `${memory.marginalPerOrderKb} KiB per order after that [measured]` +
         (memory.timedOut ? ' TIMED OUT, partial' : ''),
     ]);
     rows.push([
