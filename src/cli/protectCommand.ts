@@ -45,7 +45,7 @@ export function registerProtectCommand(program: Command): void {
     .option('--out <file>', 'with --file: where to write the encrypted settings')
     .option(
       '--secrets-only',
-      'with --file: encrypt only Password, ClientSecret, ApiKey and BearerToken values',
+      'with --file: encrypt only secrets (Password, ClientSecret, ApiKey, BearerToken, Token, Secret, payload keys)',
     )
     .option('--force', 'with --file: replace --out if it exists')
     .option(

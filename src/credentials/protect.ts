@@ -19,7 +19,7 @@ export function parseSettingPath(text: string): string[] | undefined {
 /**
  * Encrypts a settings tree value by value, each bound to its path. Every string, number and boolean is
  * encrypted (as a string, as the reference writes values), or with `secretsOnly` only the secrets (Password,
- * ClientSecret, ApiKey, BearerToken, Token, payload keys). Left out: lists, empty values, and EncryptionCertificate (it decrypts the
+ * ClientSecret, ApiKey, BearerToken, Token, Secret, payload keys). Left out: lists, empty values, and EncryptionCertificate (it decrypts the
  * file, so it cannot be in it). Values already encrypted are kept.
  */
 export function protectTree(
