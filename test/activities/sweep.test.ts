@@ -18,6 +18,7 @@ import type { ConnectorMetrics } from '../../src/platform/metrics';
 import { ServiceNowClient } from '../../src/servicenow/client';
 import { CORRELATION_DISPLAY } from '../../src/servicenow/ticketCreation';
 import { testOrder } from '../helpers/provisioning';
+import { connectorTicket } from '../helpers/connectorTickets';
 import { ManualClock, useSimulator } from '../helpers/simulator';
 import { createDevServerEnv } from '../helpers/temporal';
 
@@ -142,12 +143,7 @@ describe('sweepTicketChanges activity (simulator over HTTP, MockActivityEnvironm
   }
 
   const ticket = (correlationId: string, extra: Record<string, string> = {}) =>
-    fixture.create('incident', {
-      short_description: `Ticket of ${correlationId}`,
-      correlation_id: correlationId,
-      correlation_display: CORRELATION_DISPLAY,
-      ...extra,
-    });
+    connectorTicket(fixture, correlationId, extra);
 
   test('more changed tickets than a page: every order is told once, with its sys_mod_count', async () => {
     const watermark = nextDay();

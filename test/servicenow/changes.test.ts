@@ -7,6 +7,7 @@ import { ServiceNowError } from '../../src/servicenow/errors';
 import { CORRELATION_DISPLAY } from '../../src/servicenow/ticketCreation';
 import { formatServiceNowDateTime } from '../../src/export/timestamps';
 import { useLoopbackServer } from '../helpers/loopbackServer';
+import { connectorTicket } from '../helpers/connectorTickets';
 import { ManualClock, useSimulator } from '../helpers/simulator';
 
 async function readAll(
@@ -35,12 +36,7 @@ describe('ticketChangesSince (simulator over HTTP)', () => {
   }
 
   const ticket = (correlationId: string, extra: Record<string, string> = {}) =>
-    fixture.create('incident', {
-      short_description: `Ticket of ${correlationId}`,
-      correlation_id: correlationId,
-      correlation_display: CORRELATION_DISPLAY,
-      ...extra,
-    });
+    connectorTicket(fixture, correlationId, extra);
 
   test('reads every changed ticket once, in pages of the given size, by keyset and never by offset', async () => {
     const since = nextDay();
