@@ -2,7 +2,8 @@ import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { ticketChangedSignal, type TicketChangedSignal } from '../contract/messages';
 import { MAX_ORDER_ID_LENGTH } from '../contract/limits';
-import { isOrderIdOf, PROVISIONING_WORKFLOW_TYPE, ticketSweepWorkflowId } from '../contract/names';
+import { isOrderIdOf, ticketSweepWorkflowId } from '../contract/names';
+import { notAnOpenOrderOfTicket } from '../client/orderStatus';
 import type {
   SweepCounts,
   SweepPlan,
@@ -32,10 +33,10 @@ export interface SweepActivityDependencies {
   /** Default: a signal through the worker's own client (`Context.current().client`). */
   readonly notifyOrder?: NotifyOrder;
   /**
-   * Whether a correlation id not shaped like `snow-ticket`'s order ids names a running provisioning order (Identity
-   * Manager's own client may choose its ids). Default: the workflow's description through the worker's client.
+   * Whether a correlation id not shaped like `snow-ticket`'s order ids names an open order of that ticket (Identity
+   * Manager's own client may choose its ids). Default: notAnOpenOrderOfTicket through the worker's client.
    */
-  readonly isRunningOrder?: (workflowId: string) => Promise<boolean>;
+  readonly isRunningOrder?: (workflowId: string, ticketNumber: string) => Promise<boolean>;
   readonly now?: () => Date;
 }
 
@@ -148,7 +149,7 @@ export function createSweepActivities(deps: SweepActivityDependencies) {
         async function tell(change: TicketChange): Promise<Outcome> {
           const key = versionKey(change.sysId, change.sysModCount);
           if (told.has(key)) return 'repeated';
-          if (!(await isOrderOf(input.connection, change.correlationId, isRunningOrder))) return 'foreign';
+          if (!(await isOrderOf(input.connection, change, isRunningOrder))) return 'foreign';
           told.add(key);
           return notifyOrder(change.correlationId, { sysModCount: change.sysModCount, source: 'sweep' });
         }
@@ -222,26 +223,21 @@ function resumedProgress(details: unknown, tables: number): SweepProgress | unde
  */
 async function isOrderOf(
   connection: string,
-  correlationId: string,
-  isRunningOrder: (workflowId: string) => Promise<boolean>,
+  change: TicketChange,
+  isRunningOrder: (workflowId: string, ticketNumber: string) => Promise<boolean>,
 ): Promise<boolean> {
-  if (isOrderIdOf(connection, correlationId)) return true;
-  if (!isPossibleOrderId(correlationId)) return false;
-  return isRunningOrder(correlationId);
+  const id = change.correlationId;
+  if (isOrderIdOf(connection, id)) return true;
+  if (!isPossibleOrderId(id)) return false;
+  return isRunningOrder(id, change.number);
 }
 
 function isPossibleOrderId(id: string): boolean {
   return id.trim() !== '' && id.length <= MAX_ORDER_ID_LENGTH && !id.startsWith(ticketSweepWorkflowId(''));
 }
 
-async function runningOrderThroughWorkerClient(workflowId: string): Promise<boolean> {
-  try {
-    const { type, status } = await Context.current().client.workflow.getHandle(workflowId).describe();
-    return type === PROVISIONING_WORKFLOW_TYPE && status.name === 'RUNNING';
-  } catch (error) {
-    if (error instanceof WorkflowNotFoundError) return false;
-    throw error;
-  }
+async function runningOrderThroughWorkerClient(workflowId: string, ticketNumber: string): Promise<boolean> {
+  return (await notAnOpenOrderOfTicket(Context.current().client, workflowId, ticketNumber)) === undefined;
 }
 
 /** Signals through the worker's own client; a workflow that has ended is not an error, its order is done. */

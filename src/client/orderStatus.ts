@@ -1,4 +1,9 @@
-import { WorkflowFailedError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
+import {
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  type Client,
+  type WorkflowExecutionDescription,
+} from '@temporalio/client';
 import { statusQuery } from '../contract/messages';
 import { PROVISIONING_WORKFLOW_TYPE } from '../contract/names';
 import type { ProvisioningResult, ProvisioningStatus } from '../contract/provisioning';
@@ -40,6 +45,30 @@ export async function describeOrder(
     throw new NotAnOrderError(workflowId, description.type);
   }
   return description;
+}
+
+/**
+ * Why the workflow a ticket's `correlation_id` names is not an open order waiting for that ticket, or undefined
+ * when it is: a running provisioning workflow whose TicketNumber is this ticket's (or not yet set: the order
+ * checks the ticket it reads). A correlation id is free text a fulfiller can edit, so push and sweep both ask
+ * this before they signal. Temporal errors other than "no such workflow" propagate.
+ */
+export async function notAnOpenOrderOfTicket(
+  client: Client,
+  workflowId: string,
+  ticketNumber: string,
+): Promise<string | undefined> {
+  try {
+    const description = await describeOrder(client, workflowId);
+    if (description.status.name !== 'RUNNING') return 'the order has already ended';
+    const tracked = orderSearchAttributes(description).ticketNumber;
+    if (tracked !== undefined && tracked !== ticketNumber) return 'the order tracks another ticket';
+    return undefined;
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return 'no order has this correlation id';
+    if (error instanceof NotAnOrderError) return 'the correlation id names no provisioning order';
+    throw error;
+  }
 }
 
 /** The order's search attributes, as the workflow last set them. */

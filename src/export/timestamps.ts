@@ -2,8 +2,7 @@
  * ServiceNow date-times (`YYYY-MM-DD HH:MM:SS`, UTC), as `sys_updated_on` is written. In this form, text order is
  * time order, so watermarks compare as strings.
  */
-
-const DATE_TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
+import { SERVICENOW_DATE_TIME as DATE_TIME } from '../contract/sweep';
 
 export function isServiceNowDateTime(value: string | undefined): value is string {
   return value !== undefined && DATE_TIME.test(value) && Number.isFinite(parseServiceNowDateTime(value));

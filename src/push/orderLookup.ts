@@ -1,5 +1,5 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { describeOrder, NotAnOrderError, orderSearchAttributes } from '../client/orderStatus';
+import { notAnOpenOrderOfTicket } from '../client/orderStatus';
 import { orderHandle } from '../client/provisioning';
 import { visibilityLiteral } from '../client/visibility';
 import { ticketChangedSignal } from '../contract/messages';
@@ -48,18 +48,7 @@ export async function signalTicketOrders(client: Client, notice: TicketChangeNot
 
 /** The order named by the correlation id when it is open and tracks this ticket; else why it is ignored. */
 async function checkedOrder(client: Client, workflowId: string, number: string): Promise<string[] | string> {
-  try {
-    const description = await describeOrder(client, workflowId);
-    if (description.status.name !== 'RUNNING') return 'the order has already ended';
-    // Unset until the order has recorded its ticket: the order itself checks the ticket it reads.
-    const tracked = orderSearchAttributes(description).ticketNumber;
-    if (tracked !== undefined && tracked !== number) return 'the order tracks another ticket';
-    return [workflowId];
-  } catch (error) {
-    if (error instanceof WorkflowNotFoundError) return 'no order has this correlation id';
-    if (error instanceof NotAnOrderError) return 'the correlation id names no provisioning order';
-    throw error;
-  }
+  return (await notAnOpenOrderOfTicket(client, workflowId, number)) ?? [workflowId];
 }
 
 /** Open orders whose TicketNumber is `number` (visibility: an order that recorded its ticket a moment ago may not show yet). */
