@@ -18,7 +18,7 @@ import {
 } from './platform/connectorWorker';
 import { healthEndpoint, startHealthServer } from './platform/healthServer';
 import type { ConnectorMetrics } from './platform/metrics';
-import { installMetrics } from './platform/prometheusMetrics';
+import { installMetrics, metricsUrl } from './platform/prometheusMetrics';
 import { startClosureServices } from './platform/closureServices';
 import type { TicketSweeps } from './client/sweeps';
 
@@ -125,7 +125,7 @@ export function describeDeployment(deployment: WorkerDeployment, target: Tempora
   );
 }
 
-export function describeSweeps(sweeps: TicketSweeps): string {
+function describeSweeps(sweeps: TicketSweeps): string {
   const names = sweeps.running.map((sweep) => sweep.workflowId).join(', ');
   if (sweeps.enabled)
     return `Ticket sweeps running: ${names === '' ? 'none (no connection has ticket mappings)' : names}`;
@@ -148,8 +148,8 @@ async function main(): Promise<void> {
       ? `Password resets on task queue "${passwordTaskQueue(target.taskQueue)}" (payloads encrypted)`
       : 'Password resets off: no payload key is active (TicketConnector.Encryption.ActiveKey)',
   );
-  const { Metrics } = config.settings.TicketConnector;
-  if (Metrics.Port !== undefined) console.log(`Metrics on http://${Metrics.Host}:${Metrics.Port}/metrics`);
+  const metricsAt = metricsUrl(config.settings.TicketConnector.Metrics);
+  if (metricsAt !== undefined) console.log(`Metrics on ${metricsAt}`);
   if (running.pushUrl !== undefined) console.log(`Push receiver on ${running.pushUrl}`);
   console.log(describeSweeps(running.sweeps));
   await running.done;

@@ -25,6 +25,13 @@ function bindAddress(host: string, port: number): string {
   return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
+/** Where the metrics are served, for start-up messages; undefined without a port. */
+export function metricsUrl(settings: MetricsSettings): string | undefined {
+  return settings.Port === undefined
+    ? undefined
+    : `http://${bindAddress(settings.Host, settings.Port)}/metrics`;
+}
+
 /**
  * Installs the SDK runtime with a Prometheus endpoint when `Metrics.Port` is set, and returns the connector's
  * metrics on the same endpoint; undefined (and nothing installed) without a port. Must run before any Worker or

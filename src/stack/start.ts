@@ -19,7 +19,7 @@ import { codecServerKeyring, ordersDataConverter } from '../platform/encryption'
 import type { SettingsFile } from '../config/schema';
 import { formatDuration } from '../contract/durations';
 import { provisioningSettings } from '../platform/adapters';
-import { installMetrics } from '../platform/prometheusMetrics';
+import { installMetrics, metricsUrl } from '../platform/prometheusMetrics';
 import { ensureLocalEncryption, localEncryptionFile, withLocalKey } from './localEncryption';
 import { localNotifyTarget, withLocalPush } from './localPush';
 import { StateFileError } from '../simulator/stateFile';
@@ -196,11 +196,9 @@ async function main(): Promise<void> {
       `                   with the token ${codec.tokenSource}, then in the UI's Codec Server`,
       `                   settings use ${codec.handle.url} with "Include cross-origin credentials" on`,
       `  Closures:        ${closureLayers(settings, worker.pushUrl)}`,
-      ...(metrics === undefined
-        ? []
-        : [
-            `  Metrics:         http://${settings.TicketConnector.Metrics.Host}:${settings.TicketConnector.Metrics.Port}/metrics`,
-          ]),
+      ...[metricsUrl(settings.TicketConnector.Metrics)]
+        .filter((url) => url !== undefined)
+        .map((url) => `  Metrics:         ${url}`),
       `  Config:          ${config.file ?? 'embedded defaults (no appsettings.agent.json found)'}`,
       ...(simulator
         ? [
