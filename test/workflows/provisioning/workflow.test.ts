@@ -285,6 +285,10 @@ describe('provisioning workflow (time-skipping server, simulator over HTTP, SQLi
     const harness = await startWorker('signal', { Polling: { FirstCheckAfter: '1d', MaxInterval: '1d' } });
     const handle = await start(testOrder(), harness);
     const ticket = await ticketOf(handle);
+    // The ticket is known before Transmitted is recorded, and a notice only counts once the order waits.
+    await waitFor('the order to wait', async () =>
+      (await handle.query(statusQuery)).phase === 'waiting' ? true : undefined,
+    );
     act(ticket.number, 'close');
     await handle.signal(ticketChangedSignal, { source: 'test' });
     // Queries do not advance the time-skipping clock: only the signal can make the workflow look before a day.
